@@ -1,0 +1,1 @@
+"""The Briefing Assistant: cited answers about a set of documents."""

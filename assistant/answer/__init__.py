@@ -1,0 +1,1 @@
+"""Answerers: extractive (offline default) and LLM (OpenAI-compatible)."""

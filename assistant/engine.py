@@ -1,0 +1,245 @@
+"""The single entry point every front end uses: ask() and stream() a question, ingest files,
+list and delete documents. Front ends import this module, types and config only."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import prompts
+from .answer.extractive import ExtractiveAnswerer
+from .cite import cite_quotes
+from .config import RetrieverMode, Settings
+from .errors import BadInput
+from .providers import Embedder, build_embedder, offline_env
+from .retrieve import Retriever
+from .store import Store
+from .text import content_words
+from .types import Answer, DocumentInfo, IngestReport, StreamEvent, Turn
+
+log = logging.getLogger(__name__)
+
+HistoryLike = Sequence[Turn | dict[str, Any] | tuple[str, str]]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Words that point back at an earlier turn ("Did he confirm it?").
+_ANAPHORA = frozenset(
+    [
+        "he",
+        "she",
+        "it",
+        "they",
+        "him",
+        "her",
+        "them",
+        "his",
+        "hers",
+        "its",
+        "their",
+        "theirs",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "then",
+        "such",
+        "same",
+        "former",
+        "latter",
+    ]
+)
+# How many earlier user turns a follow-up borrows for retrieval.
+_HISTORY_TURNS = 2
+
+
+class Engine:
+    """Everything behind ask(): store, embedding model, retriever and answerer."""
+
+    def __init__(self, settings: Settings) -> None:
+        offline_env()
+        self.settings = settings
+        self.store = Store(settings, model_name=_model_name(settings))
+        self._embedder: Embedder | None = None
+        self._embedder_lock = threading.Lock()
+        self.retriever = Retriever(self.store, self.embedder, settings)
+        self.extractive = ExtractiveAnswerer(
+            self.embedder, settings.min_evidence, settings.max_answer_sentences
+        )
+        self._llm: Any = None
+
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use (unchanged re-ingests never load it)."""
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    self._embedder = build_embedder(self.settings)
+        return self._embedder
+
+    # --- asking ---------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: HistoryLike = (),
+        *,
+        k: int | None = None,
+        retriever: RetrieverMode | None = None,
+    ) -> Answer:
+        """Answer a question from the indexed documents, with citations."""
+        answer = None
+        for event in self.stream(question, history, k=k, retriever=retriever):
+            if event.kind == "answer":
+                answer = event.answer
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: HistoryLike = (),
+        *,
+        k: int | None = None,
+        retriever: RetrieverMode | None = None,
+    ) -> Iterator[StreamEvent]:
+        """Text deltas as the answer is produced, then the complete Answer."""
+        began = time.perf_counter()
+        question = self.check_question(question)
+        turns = _turns(history)
+        self.store.require_ingested()
+        query = retrieval_query(question, turns)
+        passages = self.retriever.retrieve(query, k=k, mode=retriever)
+        retrieved = time.perf_counter()
+        if self.settings.answer_mode == "llm":
+            yield from self._llm_answerer().stream(question, turns, query, passages, began)
+            return
+        selection = self.extractive.select(query, passages, self.retriever.term_stats())
+        if selection.abstained:
+            answer = Answer(
+                question=question,
+                text=prompts.render(self.settings.prompts_dir, "abstain"),
+                passages=passages,
+                abstained=True,
+                retrieval_query=query,
+            )
+        else:
+            text, sentences, citations = cite_quotes(selection.chosen)
+            answer = Answer(
+                question=question,
+                text=text,
+                sentences=sentences,
+                citations=citations,
+                passages=passages,
+                retrieval_query=query,
+            )
+        answer.timings = {
+            "retrieve": round(retrieved - began, 5),
+            "answer": round(time.perf_counter() - retrieved, 5),
+            "total": round(time.perf_counter() - began, 5),
+            "evidence": selection.evidence,
+        }
+        for i, sentence in enumerate(answer.sentences or [answer]):  # type: ignore[list-item]
+            delta = (
+                sentence.text if answer.abstained else f"{sentence.text} [{sentence.citations[0]}]"
+            )  # type: ignore[union-attr]
+            yield StreamEvent(kind="delta", text=(" " if i else "") + delta)
+        yield StreamEvent(kind="answer", answer=answer)
+
+    def check_question(self, question: str) -> str:
+        """The question, cleaned, or BadInput saying what is wrong with it."""
+        if not isinstance(question, str):
+            raise BadInput("The question must be text.")
+        cleaned = " ".join(_CONTROL.sub(" ", question).split())
+        if not cleaned:
+            raise BadInput("The question is empty: type a question about the documents.")
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            raise BadInput(
+                f"The question is {len(cleaned):,} characters long; the limit is {limit:,}. "
+                "Ask something shorter (or raise BRIEFING_MAX_QUESTION_CHARS)."
+            )
+        return cleaned
+
+    def _llm_answerer(self) -> Any:
+        if self._llm is None:
+            from .answer.llm import LLMAnswerer
+
+            self._llm = LLMAnswerer(self)
+        return self._llm
+
+    # --- documents ------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Iterable[Path] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> IngestReport:
+        from .ingest import ingest
+
+        targets = list(paths) if paths is not None else [self.settings.corpus_dir]
+        return ingest(targets, self.store, self.embedder, self.settings, progress)
+
+    def rebuild(self) -> None:
+        """Drop the collection (for a new embedding model or chunking); ingest again after."""
+        self.store.drop()
+        self.retriever.invalidate()
+
+    def documents(self) -> list[DocumentInfo]:
+        return sorted(self.store.documents().values(), key=lambda d: (d.title.lower(), d.source))
+
+    def document_text(self, doc_id: str) -> str | None:
+        return self.store.document_text(doc_id)
+
+    def delete_document(self, doc_id: str) -> bool:
+        if doc_id not in self.store.committed([doc_id]):
+            return False
+        self.store.delete_document(doc_id)
+        self.store.bump_version()
+        return True
+
+    def warm_up(self) -> None:
+        """Load the model and build the indexes now rather than on the first question."""
+        self.embedder().embed_query("warm up")
+        self.retriever.term_stats()
+        if self.store.chunk_count():
+            self.retriever.retrieve("warm up", k=1)
+
+
+def build_engine(settings: Settings | None = None) -> Engine:
+    return Engine(settings or Settings())
+
+
+def _model_name(settings: Settings) -> str:
+    from .providers import DEFAULT_MODEL, model_dir
+
+    if model_dir(settings.embedding_model) == model_dir(DEFAULT_MODEL):
+        return DEFAULT_MODEL
+    return settings.embedding_model
+
+
+def _turns(history: HistoryLike) -> list[Turn]:
+    turns = []
+    for item in history or ():
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, dict):
+            turns.append(Turn(role=item.get("role", "user"), content=str(item.get("content", ""))))
+        else:
+            role, content = item
+            turns.append(Turn(role=role, content=content))  # type: ignore[arg-type]
+    return [t for t in turns if t.content.strip()]
+
+
+def retrieval_query(question: str, history: Sequence[Turn]) -> str:
+    """The question, prefixed by the latest user turns when it is a follow-up that leans on
+    them ("Did he confirm it?"): pronouns that point back, or too few words of its own."""
+    earlier = [t.content for t in history if t.role == "user"][-_HISTORY_TURNS:]
+    if not earlier:
+        return question
+    own_words = content_words(question)
+    leans_back = bool(_ANAPHORA & set(question.lower().replace("?", " ").split()))
+    if leans_back or len(own_words) < 3:
+        return " ".join([*earlier, question])
+    return question

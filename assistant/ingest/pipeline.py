@@ -1,0 +1,224 @@
+"""Ingestion: files -> documents -> chunks -> embeddings -> the store, idempotently.
+
+A document is identified by its resolved path and versioned by a hash of its bytes and of the
+chunking settings. Unchanged documents cost one hash and no model work. For a changed document
+the old record goes first, then its chunks are replaced, then the new record is written last:
+a crash at any point leaves a document that the next run re-ingests, never a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..errors import BadInput
+from ..providers import Embedder, load_tokenizer, model_dir, model_window
+from ..store import Store
+from ..types import DocumentInfo, IngestReport, Skipped
+from .chunking import Chunk, chunk_document
+from .loaders import SUPPORTED, Unreadable, load
+
+log = logging.getLogger(__name__)
+
+# Bump when chunking or loading changes in a way that should re-chunk every document.
+PIPELINE_VERSION = "1"
+# Embed and write this many chunks at a time: bounds memory and the work a crash can lose.
+BATCH_CHUNKS = 256
+Progress = Callable[[int, int, str], None]
+
+
+def doc_id_for(path: Path) -> str:
+    return hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class _Pending:
+    path: Path
+    doc_id: str
+    title: str
+    text: str
+    content_hash: str
+    chunks: list[Chunk]
+    existed: bool
+
+
+def find_files(paths: Iterable[Path], report: IngestReport) -> tuple[list[Path], list[Path]]:
+    """The files to ingest, and the folders whose vanished files should be pruned."""
+    files: list[Path] = []
+    folders: list[Path] = []
+    for raw in paths:
+        path = raw.expanduser().resolve()
+        if path.is_dir():
+            folders.append(path)
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise BadInput(f"No such file or folder: {raw}")
+    seen = set()
+    unique = []
+    for f in files:
+        if f not in seen:
+            seen.add(f)
+            unique.append(f)
+    return unique, folders
+
+
+def ingest(
+    paths: Iterable[Path],
+    store: Store,
+    get_embedder: Callable[[], Embedder],
+    settings: Settings,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the store in line with the given files and folders. See the module docstring."""
+    began = time.perf_counter()
+    report = IngestReport()
+    files, folders = find_files(paths, report)
+    existing = store.documents()
+    signature = _signature(settings)
+    tokenizer = load_tokenizer(settings.embedding_model)
+
+    def count_tokens(texts: list[str]) -> list[int]:
+        return [len(e.ids) for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    window = min(settings.chunk_size, model_window(model_dir(settings.embedding_model))) - 2
+    pending: list[_Pending] = []
+    for path in files:
+        name = str(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            report.skipped.append(Skipped(path=name, reason=f"cannot read ({exc.strerror})"))
+            continue
+        doc_id = doc_id_for(path)
+        content_hash = hashlib.sha256(signature + data).hexdigest()
+        old = existing.get(doc_id)
+        if old is not None and old.content_hash == content_hash:
+            report.unchanged.append(name)
+            continue
+        try:
+            document = load(path, data)
+        except Unreadable as exc:
+            report.skipped.append(Skipped(path=name, reason=str(exc)))
+            continue
+        chunks = chunk_document(document.text, count_tokens, window, settings.chunk_overlap)
+        pending.append(
+            _Pending(
+                path, doc_id, document.title, document.text, content_hash, chunks, old is not None
+            )
+        )
+
+    total = sum(len(p.chunks) for p in pending)
+    if pending:
+        embedder = get_embedder()
+        done = 0
+        for group in _groups(pending):
+            texts = [p.text[c.char_start : c.char_end] for p in group for c in p.chunks]
+            vectors = embedder.embed(texts)
+            for p in group:
+                if p.existed:
+                    store.delete_document(p.doc_id)
+                else:
+                    store.delete_chunks(p.doc_id)  # leftovers of a crashed earlier run
+            nodes = [
+                _node(p, c, vector)
+                for (p, c), vector in zip(((p, c) for p in group for c in p.chunks), vectors)
+            ]
+            store.add_nodes(nodes)
+            for p in group:
+                store.put_document(_info(p), p.text)
+                (report.updated if p.existed else report.added).append(str(p.path))
+            done += len(texts)
+            report.chunks_embedded += len(texts)
+            if progress:
+                progress(done, total, group[-1].path.name)
+
+    present = {doc_id_for(f) for f in files}
+    for doc_id, info in existing.items():
+        if doc_id in present:
+            continue
+        source = Path(info.source)
+        if any(source.is_relative_to(folder) for folder in folders) and not source.exists():
+            store.delete_document(doc_id)
+            report.removed.append(info.source)
+    if report.changed:
+        store.bump_version()
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _groups(pending: list[_Pending]) -> Iterable[list[_Pending]]:
+    """Whole documents, about BATCH_CHUNKS chunks at a time."""
+    group: list[_Pending] = []
+    size = 0
+    for p in pending:
+        group.append(p)
+        size += len(p.chunks)
+        if size >= BATCH_CHUNKS:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _signature(settings: Settings) -> bytes:
+    parts = (
+        PIPELINE_VERSION,
+        settings.embedding_model,
+        settings.chunk_size,
+        settings.chunk_overlap,
+    )
+    return ("|".join(map(str, parts)) + "\n").encode()
+
+
+def _info(p: _Pending) -> DocumentInfo:
+    return DocumentInfo(
+        doc_id=p.doc_id,
+        title=p.title,
+        source=str(p.path),
+        chunks=len(p.chunks),
+        chars=len(p.text),
+        content_hash=p.content_hash,
+        ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _node(p: _Pending, chunk: Chunk, vector: Any) -> Any:
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+    metadata = {
+        "doc_id": p.doc_id,
+        "title": p.title,
+        "source": str(p.path),
+        "paragraph_start": chunk.paragraph_start,
+        "paragraph_end": chunk.paragraph_end,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "content_hash": p.content_hash,
+    }
+    return TextNode(
+        id_=f"{p.doc_id}:{chunk.index:05d}",
+        text=p.text[chunk.char_start : chunk.char_end],
+        metadata=metadata,
+        embedding=vector.tolist(),
+        start_char_idx=chunk.char_start,
+        end_char_idx=chunk.char_end,
+        excluded_embed_metadata_keys=list(metadata),
+        excluded_llm_metadata_keys=list(metadata),
+        # LlamaIndex writes the source node's id as the record's doc_id; make it ours.
+        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=p.doc_id)},
+    )

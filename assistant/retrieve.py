@@ -1,0 +1,188 @@
+"""Question -> ranked passages: dense (LlamaIndex over Chroma), BM25, or both fused by
+reciprocal rank. The BM25 index is rebuilt from the store whenever the store's version moves,
+so it never drifts from the chunks that dense retrieval sees."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from .config import RetrieverMode, Settings
+from .providers import Embedder, llama_embedding
+from .store import Store
+from .text import content_words
+from .types import Passage
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+# Each retriever contributes this many candidates (at least) to the fusion.
+FUSION_DEPTH = 20
+
+
+class Retriever:
+    def __init__(self, store: Store, get_embedder: Callable[[], Embedder], settings: Settings):
+        self.store = store
+        self.settings = settings
+        self._get_embedder = get_embedder
+        self._dense: Any = None
+        self._bm25: Any = None
+        self._bm25_version: str | None = None
+        self._bm25_size = 0
+        self._stats = TermStats([])
+        self._lock = threading.Lock()
+
+    def retrieve(
+        self, query: str, k: int | None = None, mode: RetrieverMode | None = None
+    ) -> list[Passage]:
+        """The top-k passages for a query, best first, from completely ingested documents."""
+        k = k or self.settings.top_k
+        mode = mode or self.settings.retriever
+        depth = max(FUSION_DEPTH, 2 * k)
+        ranked: list[list[tuple[Any, float]]] = []
+        names: list[str] = []
+        if mode in ("dense", "hybrid"):
+            ranked.append(self._dense_search(query, depth if mode == "hybrid" else k + 5))
+            names.append("dense")
+        if mode in ("bm25", "hybrid"):
+            ranked.append(self._bm25_search(query, depth if mode == "hybrid" else k + 5))
+            names.append("bm25")
+        passages = _fuse(ranked, names)
+        return self._committed_only(passages)[:k]
+
+    # --- the two retrievers ---------------------------------------------------------------
+    def _dense_search(self, query: str, depth: int) -> list[tuple[Any, float]]:
+        from llama_index.core.schema import QueryBundle
+
+        retriever = self._dense_retriever()
+        retriever.similarity_top_k = depth
+        vector = self._get_embedder().embed_query(query).tolist()
+        results = retriever.retrieve(QueryBundle(query_str=query, embedding=vector))
+        # Chroma returns cosine distance; LlamaIndex turns it into exp(-distance).
+        return [(r.node, 1.0 + math.log(max(r.score or 1e-12, 1e-12))) for r in results]
+
+    def _dense_retriever(self) -> Any:
+        if self._dense is None:
+            from llama_index.core import VectorStoreIndex
+
+            index = VectorStoreIndex.from_vector_store(
+                self.store.vector_store, embed_model=llama_embedding(self._get_embedder())
+            )
+            self._dense = index.as_retriever(similarity_top_k=FUSION_DEPTH)
+        return self._dense
+
+    def _bm25_search(self, query: str, depth: int) -> list[tuple[Any, float]]:
+        retriever = self._bm25_retriever()
+        if retriever is None:
+            return []
+        from llama_index.core.schema import QueryBundle
+
+        with self._lock:
+            retriever.similarity_top_k = min(depth, self._bm25_size)
+            results = retriever.retrieve(QueryBundle(query_str=query))
+        return [(r.node, float(r.score or 0.0)) for r in results if (r.score or 0.0) > 0]
+
+    def _bm25_retriever(self) -> Any:
+        version = self.store.version()
+        with self._lock:
+            if self._bm25_version != version:
+                self._bm25 = self._build_bm25()
+                self._bm25_version = version
+            return self._bm25
+
+    def term_stats(self) -> TermStats:
+        """Document frequencies of content words over all chunks, in step with the store."""
+        self._bm25_retriever()
+        return self._stats
+
+    def _build_bm25(self) -> Any:
+        from llama_index.core.schema import TextNode
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        nodes = [
+            TextNode(id_=cid, text=text, metadata=_passage_fields(meta))
+            for cid, text, meta in self.store.iter_chunks()
+        ]
+        self._stats = TermStats([node.text for node in nodes])
+        self._bm25_size = len(nodes)
+        if not nodes:
+            return None
+        for node in nodes:
+            node.excluded_embed_metadata_keys = list(node.metadata)
+        log.info("building the BM25 index over %d chunks", len(nodes))
+        return BM25Retriever.from_defaults(
+            nodes=nodes, similarity_top_k=min(FUSION_DEPTH, len(nodes))
+        )
+
+    def invalidate(self) -> None:
+        """Forget cached indexes (after the collection was dropped or rebuilt)."""
+        with self._lock:
+            self._dense = None
+            self._bm25_version = None
+
+    def _committed_only(self, candidates: list[tuple[Passage, str]]) -> list[Passage]:
+        """Drop chunks of documents whose ingestion is incomplete or superseded."""
+        hashes = self.store.committed(sorted({p.doc_id for p, _ in candidates}))
+        kept = [p for p, content_hash in candidates if hashes.get(p.doc_id) == content_hash]
+        for rank, passage in enumerate(kept, start=1):
+            passage.rank = rank
+        return kept
+
+
+class TermStats:
+    """How many chunks hold each (stemmed) content word: rare words carry more evidence."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.chunks = max(len(texts), 1)
+        self.df: Counter[str] = Counter()
+        for text in texts:
+            self.df.update(set(content_words(text)))
+
+    def idf(self, word: str) -> float:
+        """Inverse document frequency; a word found nowhere gets the weight of a unique one."""
+        return math.log(1.0 + self.chunks / (self.df.get(word, 0) + 1.0))
+
+
+_FIELDS = (
+    "doc_id",
+    "title",
+    "source",
+    "paragraph_start",
+    "paragraph_end",
+    "char_start",
+    "char_end",
+)
+
+
+def _passage_fields(meta: dict[str, Any]) -> dict[str, Any]:
+    return {key: meta[key] for key in (*_FIELDS, "content_hash") if key in meta}
+
+
+def _fuse(ranked: list[list[tuple[Any, float]]], names: list[str]) -> list[tuple[Passage, str]]:
+    """Reciprocal-rank fusion (a single list keeps its own order and scores), with each
+    passage's document content hash."""
+    fused: dict[str, float] = {}
+    nodes: dict[str, Any] = {}
+    scores: dict[str, dict[str, float]] = {}
+    for name, results in zip(names, ranked):
+        for rank, (node, score) in enumerate(results, start=1):
+            nid = node.node_id
+            nodes[nid] = node
+            scores.setdefault(nid, {})[name] = round(score, 6)
+            fused[nid] = fused.get(nid, 0.0) + (1.0 / (RRF_K + rank) if len(ranked) > 1 else score)
+    passages = []
+    for nid in sorted(fused, key=lambda n: -fused[n]):
+        meta = nodes[nid].metadata
+        passage = Passage(
+            chunk_id=nid,
+            text=nodes[nid].get_content(),
+            score=round(fused[nid], 6),
+            scores=scores[nid],
+            **{key: meta[key] for key in _FIELDS},
+        )
+        passages.append((passage, meta.get("content_hash", "")))
+    return passages

@@ -1,0 +1,218 @@
+"""The Chroma store: the only module that imports chromadb.
+
+Two collections per store:
+- ``<name>``: one record per chunk, with our own embedding and the chunk's metadata (LlamaIndex
+  node format, so LlamaIndex's ChromaVectorStore reads it back).
+- ``<name>-docs``: one record per document, holding the full document text and its manifest
+  (content hash, title, source, chunk count). A document's record is written after its chunks,
+  so it doubles as the commit marker of that document's ingestion.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from .config import Settings
+from .errors import ModelMismatch, NotIngested, StoreUnavailable
+from .types import DocumentInfo
+
+log = logging.getLogger(__name__)
+
+_PAGE = 2000
+# Chroma needs an embedding on every record; document records are looked up by id only.
+_DOC_VECTOR = [1.0]
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        try:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreUnavailable(
+                f"Cannot reach the Chroma server at {where} ({type(exc).__name__}). Start it "
+                f"with `chroma run --port {settings.chroma_port}`, or check BRIEFING_CHROMA_HOST"
+                " / BRIEFING_CHROMA_PORT (unset BRIEFING_CHROMA_HOST to use the embedded store)."
+            ) from exc
+        return client
+    path = settings.chroma_path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"Cannot write to the data directory {settings.data_dir} ({exc.strerror}). "
+            "Set BRIEFING_DATA_DIR to a writable folder."
+        ) from exc
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreUnavailable(
+            f"Cannot open the embedded Chroma store in {path}: {exc}. Set BRIEFING_DATA_DIR to "
+            "another folder, or delete this one and run `briefing ingest` again."
+        ) from exc
+
+
+def _not_found(exc: Exception) -> bool:
+    return type(exc).__name__ in ("NotFoundError", "InvalidCollectionException") or (
+        "does not exist" in str(exc)
+    )
+
+
+class Store:
+    """Chunks and documents of one collection."""
+
+    def __init__(self, settings: Settings, model_name: str, create: bool = True) -> None:
+        self.settings = settings
+        self.model_name = model_name
+        self.client = _client(settings)
+        self.name = settings.collection
+        self._chunks = self._collection(self.name, create, chunks=True)
+        self._docs = self._collection(f"{self.name}-docs", create, chunks=False)
+        self._vector_store: Any = None
+
+    # --- opening --------------------------------------------------------------------------
+    def _collection(self, name: str, create: bool, chunks: bool) -> Any:
+        try:
+            collection = self.client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            if not _not_found(exc):
+                raise StoreUnavailable(f"Cannot open collection {name!r}: {exc}") from exc
+            if not create:
+                return None
+            metadata: dict[str, Any] = {"created_at": _now()}
+            if chunks:
+                metadata |= {"hnsw:space": "cosine", "embedding_model": self.model_name}
+            return self.client.create_collection(name, metadata=metadata, embedding_function=None)
+        if chunks:
+            stored = (collection.metadata or {}).get("embedding_model")
+            if stored and stored != self.model_name:
+                raise ModelMismatch(
+                    f"Collection {name!r} was built with the embedding model {stored!r}, but "
+                    f"{self.model_name!r} is configured. Either set BRIEFING_EMBEDDING_MODEL="
+                    f"{stored} or rebuild the collection with `briefing ingest --rebuild`."
+                )
+        return collection
+
+    @property
+    def ready(self) -> bool:
+        return self._chunks is not None and self._docs is not None
+
+    def require_ingested(self) -> None:
+        if not self.ready or self._chunks.count() == 0:
+            raise NotIngested(
+                "Nothing is indexed yet: run `briefing ingest` (it reads corpus/ by default) "
+                "or upload documents in the web app."
+            )
+
+    @property
+    def vector_store(self) -> Any:
+        """LlamaIndex's view of the chunk collection, for dense retrieval."""
+        if self._vector_store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._vector_store = ChromaVectorStore(chroma_collection=self._chunks)
+        return self._vector_store
+
+    def drop(self) -> None:
+        """Delete both collections (for --rebuild), then recreate them empty."""
+        for name in (self.name, f"{self.name}-docs"):
+            try:
+                self.client.delete_collection(name)
+            except Exception as exc:
+                if not _not_found(exc):
+                    raise
+        self._vector_store = None
+        self._chunks = self._collection(self.name, True, chunks=True)
+        self._docs = self._collection(f"{self.name}-docs", True, chunks=False)
+
+    # --- version: lets every reader notice that the chunks changed -------------------------
+    def version(self) -> str:
+        if not self.ready:
+            return "empty"
+        collection = self.client.get_collection(f"{self.name}-docs", embedding_function=None)
+        return str((collection.metadata or {}).get("version", "0"))
+
+    def bump_version(self) -> None:
+        metadata = dict(self._docs.metadata or {})
+        metadata["version"] = f"{_now()}-{os.getpid()}-{os.urandom(3).hex()}"
+        self._docs.modify(metadata=metadata)
+
+    # --- documents ------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentInfo]:
+        found: dict[str, DocumentInfo] = {}
+        if not self.ready:
+            return found
+        for offset in range(0, self._docs.count(), _PAGE):
+            page = self._docs.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for doc_id, meta in zip(page["ids"], page["metadatas"]):
+                found[doc_id] = DocumentInfo(doc_id=doc_id, **json.loads(meta["info"]))
+        return found
+
+    def document_text(self, doc_id: str) -> str | None:
+        if not self.ready:
+            return None
+        page = self._docs.get(ids=[doc_id], include=["documents"])
+        return page["documents"][0] if page["ids"] else None
+
+    def put_document(self, info: DocumentInfo, text: str) -> None:
+        payload = info.model_dump(exclude={"doc_id"})
+        self._docs.upsert(
+            ids=[info.doc_id],
+            embeddings=[_DOC_VECTOR],
+            documents=[text],
+            metadatas=[{"info": json.dumps(payload), "source": info.source}],
+        )
+
+    def delete_document(self, doc_id: str) -> None:
+        """Remove the commit marker first, so a crash halfway leaves a re-ingestable state."""
+        self._docs.delete(ids=[doc_id])
+        self.delete_chunks(doc_id)
+
+    # --- chunks ---------------------------------------------------------------------------
+    def delete_chunks(self, doc_id: str) -> None:
+        self._chunks.delete(where={"doc_id": doc_id})
+
+    def add_nodes(self, nodes: list[Any]) -> None:
+        """Add LlamaIndex TextNodes that already carry their embeddings."""
+        self.vector_store.add(nodes)
+
+    def chunk_count(self) -> int:
+        return int(self._chunks.count()) if self.ready else 0
+
+    def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of every chunk, in pages."""
+        if not self.ready:
+            return
+        total = self._chunks.count()
+        for offset in range(0, total, _PAGE):
+            page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            yield from zip(page["ids"], page["documents"], page["metadatas"])
+
+    def committed(self, doc_ids: list[str]) -> dict[str, str]:
+        """Content hash of each document whose ingestion is complete (its record exists)."""
+        if not doc_ids or not self.ready:
+            return {}
+        page = self._docs.get(ids=doc_ids, include=["metadatas"])
+        return {
+            doc_id: json.loads(meta["info"])["content_hash"]
+            for doc_id, meta in zip(page["ids"], page["metadatas"])
+        }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
