@@ -51,7 +51,29 @@ def _engine(settings: Settings) -> Any:
     return build_engine(settings)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Commands that live in other modules are imported only when used (or listed)."""
+
+    lazy = {
+        "eval": "assistant.evaluation.cli:eval_command",
+        "evalset": "assistant.evaluation.cli:evalset_command",
+        "serve": "assistant.serve:serve_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            import importlib
+
+            module, attr = self.lazy[name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
 def main(verbose: bool) -> None:
     """Briefing Assistant: cited answers about your documents, offline by default."""
