@@ -60,11 +60,12 @@ _HISTORY_TURNS = 2
 class Engine:
     """Everything behind ask(): store, embedding model, retriever and answerer."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         offline_env()
         self.settings = settings
         self.store = Store(settings, model_name=_model_name(settings))
-        self._embedder: Embedder | None = None
+        # An already-loaded model can be shared (tests, the evaluation's temporary corpus).
+        self._embedder: Embedder | None = embedder
         self._embedder_lock = threading.Lock()
         self.retriever = Retriever(self.store, self.embedder, settings)
         self.extractive = ExtractiveAnswerer(
@@ -207,8 +208,8 @@ class Engine:
             self.retriever.retrieve("warm up", k=1)
 
 
-def build_engine(settings: Settings | None = None) -> Engine:
-    return Engine(settings or Settings())
+def build_engine(settings: Settings | None = None, embedder: Embedder | None = None) -> Engine:
+    return Engine(settings or Settings(), embedder)
 
 
 def _model_name(settings: Settings) -> str:
