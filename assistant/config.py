@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         3, description="Most sentences quoted by the extractive answerer.", ge=1, le=10
     )
     min_evidence: float = Field(
-        0.5,
+        0.38,
         description="Evidence score (0-1) below which the assistant says the documents do not "
         "answer the question instead of quoting weak matches.",
         ge=0.0,

@@ -103,6 +103,9 @@ class Retriever:
         from llama_index.core.schema import TextNode
         from llama_index.retrievers.bm25 import BM25Retriever
 
+        # bm25s sets its own logger to DEBUG on import; keep it at our level.
+        logging.getLogger("bm25s").setLevel(max(log.getEffectiveLevel(), logging.INFO))
+
         nodes = [
             TextNode(id_=cid, text=text, metadata=_passage_fields(meta))
             for cid, text, meta in self.store.iter_chunks()
