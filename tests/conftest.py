@@ -43,7 +43,9 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture
-def make_engine(make_settings: Callable[..., Settings], embedder: Embedder) -> Callable[..., Engine]:
+def make_engine(
+    make_settings: Callable[..., Settings], embedder: Embedder
+) -> Callable[..., Engine]:
     def make(**overrides: Any) -> Engine:
         return build_engine(make_settings(**overrides), embedder)
 
