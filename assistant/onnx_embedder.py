@@ -13,6 +13,7 @@ embeddings, exactly the model's pooling layer. L2 normalisation happens in numpy
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -162,9 +163,14 @@ def export_onnx(settings: Settings, *, force: bool = False) -> Path:
     meta = _expected_meta(settings, folder)
 
     # Eager attention: the SDPA path may skip building the mask when the trace input has no
-    # padding, which would bake "no padding" into the graph.
-    model = transformers.AutoModel.from_pretrained(str(folder), attn_implementation="eager")
+    # padding, which would bake "no padding" into the graph. float32: a half-precision
+    # checkpoint would otherwise export as float16, which is slow on CPU.
+    model = transformers.AutoModel.from_pretrained(
+        str(folder), attn_implementation="eager", dtype=torch.float32
+    )
     model.eval()
+    takes_token_types = "token_type_ids" in inspect.signature(model.forward).parameters
+    vocab = int(model.config.vocab_size)
 
     class _MeanPooled(torch.nn.Module):
         def __init__(self, encoder: torch.nn.Module) -> None:
@@ -172,10 +178,11 @@ def export_onnx(settings: Settings, *, force: bool = False) -> Path:
             self.encoder = encoder
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            extra = {}
+            if takes_token_types:  # single texts: segment 0 everywhere, as the tokenizer says
+                extra["token_type_ids"] = torch.zeros_like(input_ids)
             tokens = self.encoder(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                token_type_ids=torch.zeros_like(input_ids),
+                input_ids=input_ids, attention_mask=attention_mask, **extra
             ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
             # Same clamp as sentence-transformers' Pooling layer.
@@ -183,8 +190,9 @@ def export_onnx(settings: Settings, *, force: bool = False) -> Path:
 
     wrapper = _MeanPooled(model).eval()
     # A padded trace batch keeps the masking ops in the graph.
-    ids = torch.tensor([[101, 7592, 2088, 2003, 1037, 3231, 102], [101, 7592, 102, 0, 0, 0, 0]])
-    mask = (ids != 0).to(torch.long)
+    ids = torch.arange(1, 15).reshape(2, 7) % vocab
+    mask = torch.ones_like(ids)
+    mask[1, 3:] = 0
 
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     meta_path.unlink(missing_ok=True)  # the old metadata must not vouch for a half-made model
@@ -210,7 +218,7 @@ def export_onnx(settings: Settings, *, force: bool = False) -> Path:
                 do_constant_folding=True,
                 dynamo=False,  # the dynamo exporter needs onnxscript, which we do not ship
             )
-        dim = _verify_export(tmp, wrapper)
+        dim = _verify_export(tmp, wrapper, vocab)
         os.chmod(tmp, 0o644)
         os.replace(tmp, onnx_path)
     except BaseException:
@@ -227,13 +235,13 @@ def export_onnx(settings: Settings, *, force: bool = False) -> Path:
     return onnx_path
 
 
-def _verify_export(path: Path, reference: Any) -> int:
+def _verify_export(path: Path, reference: Any, vocab: int) -> int:
     """Compare the export with torch on a shape unlike the trace's; returns the vector size."""
     import onnxruntime as ort
     import torch
 
     rng = np.random.default_rng(0)
-    ids = rng.integers(1000, 5000, size=(3, 11), dtype=np.int64)
+    ids = rng.integers(1, vocab, size=(3, 11), dtype=np.int64)
     mask = np.ones_like(ids)
     mask[1, 6:] = 0
     mask[2, 3:] = 0
