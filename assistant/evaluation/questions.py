@@ -70,11 +70,6 @@ class Question(BaseModel):
             raise ValueError("empty strings are not allowed")
         return value
 
-    def group(self, key: str) -> str:
-        """This question's value for a grouping key (kind or any extra key)."""
-        value = self.kind if key == "kind" else self.extra.get(key)
-        return "(none)" if value is None or value == "" else str(value)
-
 
 class Problem(BaseModel):
     """An entry that could not be used, and why."""
