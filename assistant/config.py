@@ -24,7 +24,13 @@ class Settings(BaseSettings):
     """All configuration of the Briefing Assistant."""
 
     model_config = SettingsConfigDict(
-        env_prefix="BRIEFING_", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="BRIEFING_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+        # Fields with aliases (llm_base_url, llm_api_key) must still accept their own names
+        # in Settings(...), or an override is silently dropped by extra="ignore".
+        validate_by_name=True,
     )
 
     # --- where things live -------------------------------------------------------------
