@@ -51,7 +51,7 @@ def summary_table(run: EvalRun) -> str:
         if deltas and name in deltas:
             d = deltas[name]
             mark = {"better": " +", "worse": " !"}.get(d["direction"], "")
-            row += f"{fmt(d['baseline'], name):>12}{_signed(d['delta'], name):>10}{mark}"
+            row += f"{fmt(d['baseline'], name):>12}{signed(d['delta'], name):>10}{mark}"
         lines.append(row)
     lines += ["", kind_table(run.by_kind, "kind")]
     for key, groups in run.groups.items():
@@ -91,7 +91,8 @@ def comparison_lines(comparison: dict[str, Any], limit: int = 15) -> str:
     return "\n".join(lines)
 
 
-def _signed(delta: float | None, name: str) -> str:
+def signed(delta: float | None, name: str) -> str:
+    """A metric's change with its sign, in the metric's own unit."""
     if delta is None:
         return "-"
     if name.startswith("latency"):
