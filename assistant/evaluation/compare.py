@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .metrics import COUNTS, LOWER_IS_BETTER
+from .metrics import COUNTS, LOWER_IS_BETTER, NEUTRAL
 from .results import EvalResult, EvalRun
 
 # Per-question values compared between runs, each oriented so that higher is better.
@@ -131,7 +131,7 @@ def _warnings(current: EvalRun, baseline: EvalRun) -> list[str]:
 
 
 def _direction(name: str, delta: float | None) -> str:
-    if not delta:
+    if not delta or name in NEUTRAL:
         return "same" if delta == 0 else "n/a"
     improved = delta < 0 if name in LOWER_IS_BETTER else delta > 0
     return "better" if improved else "worse"

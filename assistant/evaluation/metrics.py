@@ -23,7 +23,14 @@ PARAPHRASE_COVERAGE = 0.6
 
 # Metrics where a lower value is better; every other metric is better higher.
 LOWER_IS_BETTER = frozenset(
-    ["false_abstain_rate", "must_not_violations", "errors", "latency_p50", "latency_p95"]
+    [
+        "false_abstain_rate",
+        "must_not_violations",
+        "errors",
+        "latency_p50",
+        "latency_p95",
+        "judge_errors",
+    ]
 )
 # Every metric of a run summary, in the order reports show them; these can be gated.
 METRIC_NAMES = (
@@ -42,8 +49,11 @@ METRIC_NAMES = (
     "latency_p95",
     "support_mean",
     "supported_share",
+    "answer_words",
 )
-JUDGE_METRICS = ("judge_correctness", "judge_faithfulness")
+JUDGE_METRICS = ("judge_correctness", "judge_faithfulness", "judge_errors")
+# Descriptive figures with no better direction.
+NEUTRAL = frozenset(["answer_words"])
 # Counts that describe the set rather than the engine; not gated, not diffed as quality.
 COUNTS = frozenset(
     ["questions", "answerable", "unanswerable", "with_sources", "with_key_facts", "markers"]
@@ -171,6 +181,10 @@ def summarise(results: Sequence[EvalResult]) -> dict[str, float | int | None]:
         "latency_p95": _round(percentile(latencies, 95)),
         "support_mean": _mean(supports),
         "supported_share": _ratio(sum(r.metrics.supported_sentences for r in ok), sentence_total),
+        # Longer answers contain key facts more easily; this keeps key_fact_recall honest.
+        "answer_words": _mean(
+            len(strip_markers(r.answer or "").split()) for r in ok if not r.abstained
+        ),
     }
     summary.update(_judge_means(ok))
     return summary
@@ -195,13 +209,22 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _judge_means(results: Sequence[EvalResult]) -> dict[str, float | None]:
+def _judge_means(results: Sequence[EvalResult]) -> dict[str, float | int | None]:
+    """Mean score per judge, and how many verdicts failed (present only when judged)."""
     scores: dict[str, list[float]] = {}
+    failed = 0
     for r in results:
         for name, verdict in (r.judge or {}).items():
-            if isinstance(verdict, dict) and isinstance(verdict.get("score"), int | float):
-                scores.setdefault(f"judge_{name}", []).append(float(verdict["score"]))
-    return {name: _mean(values) for name, values in sorted(scores.items())}
+            scores.setdefault(f"judge_{name}", [])
+            if isinstance(verdict.get("score"), int | float):
+                scores[f"judge_{name}"].append(float(verdict["score"]))
+            else:
+                failed += 1
+    if not scores:
+        return {}
+    means: dict[str, float | int | None] = {n: _mean(v) for n, v in sorted(scores.items())}
+    means["judge_errors"] = failed
+    return means
 
 
 def _mean(values: Iterable[float | None]) -> float | None:

@@ -28,6 +28,8 @@ def fmt(value: Any, name: str = "") -> str:
         return str(int(value))
     if name.startswith("latency"):
         return f"{value * 1000:.0f} ms"
+    if name == "answer_words":
+        return f"{value:.1f}"
     return f"{value:.3f}"
 
 

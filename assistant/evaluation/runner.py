@@ -49,6 +49,8 @@ def run_eval(
 ) -> EvalRun:
     """Ask every question of the set and score the answers."""
     engine.store.require_ingested()
+    # Load the model and build the indexes first, so no question's latency includes them.
+    engine.warm_up()
     began = time.perf_counter()
     created = datetime.now(UTC).isoformat(timespec="seconds")
     results = []
