@@ -42,6 +42,9 @@ mark{background:#ffe08a}mark.fact{background:#b8e6c9}.answer{background:#f3f6fb;
 .small{font-size:12px;color:#555}#controls{position:sticky;top:0;background:#fff;padding:6px 0}
 """
 
+# Longer questions are cut in the one-line summary and shown whole inside.
+_CLIP = 200
+
 # Filtering the drill-down is the only script: no network, no library.
 _JS = """
 function show(status){document.querySelectorAll('details.q').forEach(function(d){
@@ -190,12 +193,14 @@ def _drilldown(results: Sequence[EvalResult]) -> str:
 
 def _question(r: EvalResult) -> str:
     status = _status(r)
+    kind = r.kind or "-"
+    if not r.answerable and kind != "unanswerable":
+        kind += ", unanswerable"
     head = (
         f"<summary><span class='badge {status}'>{status}</span><b>{escape(r.id)}</b> "
-        f"<span class='small'>[{escape(r.kind or '-')}{'' if r.answerable else ', unanswerable'}]"
-        f"</span> {escape(r.question)}</summary>"
+        f"<span class='small'>[{escape(kind)}]</span> {escape(_clip(r.question))}</summary>"
     )
-    body = []
+    body = [] if len(r.question) <= _CLIP else [f"<p>{escape(r.question)}</p>"]
     for turn in r.gold.history:
         body.append(f"<div class='small'>earlier {turn.role}: {escape(turn.content)}</div>")
     if r.error:
@@ -325,6 +330,10 @@ def _fold(text: str) -> tuple[str, list[int]]:
             chars.append(piece)
             origin.append(i)
     return "".join(chars), origin
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _CLIP else text[: _CLIP - 1] + "…"
 
 
 def _status(r: EvalResult) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from ..config import PROJECT_ROOT, RetrieverMode, Settings
 from ..engine import Engine, build_engine
-from ..errors import BadInput
+from ..errors import BadInput, BriefingError
 from ..types import Answer, IngestReport
 from . import metrics
 from .questions import Question, QuestionSet
@@ -114,7 +114,10 @@ def ask_one(
     except Exception as exc:  # any failure is this row's result, never the run's end
         result.latency = round(time.perf_counter() - began, 5)
         result.error = f"{type(exc).__name__}: {exc}"
-        log.warning("question %s failed: %s", question.id, result.error, exc_info=True)
+        # A domain error (bad input, say) is explained by its message; anything else needs
+        # its traceback in the log to be fixed.
+        trace = not isinstance(exc, BriefingError)
+        log.warning("question %s failed: %s", question.id, result.error, exc_info=trace)
         return result
     result.latency = round(time.perf_counter() - began, 5)
     held = [metrics.sources_held(question, p.text) for p in answer.passages]
