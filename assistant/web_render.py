@@ -1,0 +1,241 @@
+"""HTML for the web chat: answers with clickable [n] markers, their sources (the cited sentence
+highlighted inside its paragraph) and the full-document viewer.
+
+Everything that came from a document or a user is passed through html.escape: documents may
+hold hostile HTML, and a <script> in one must show as text, never run. The page's script finds
+sources through the classes written by cite_classes() (see web_assets.py).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+from .cite import MARKER
+from .text import paragraphs
+from .types import Answer, Citation
+
+# A paragraph longer than this is shown as a window around the quote in the chat.
+SNIPPET_CONTEXT = 280
+MARK_ID = "ba-cited"
+
+TextLookup = Callable[[str], str | None]
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def cite_classes(turn: int, number: int) -> str:
+    """Classes naming the answer (turn) and citation number of a source or marker. The chat
+    sanitises its HTML and drops data-* attributes, but keeps classes; the page script reads
+    these and the server looks the citation up in the conversation."""
+    return f"ba-cite ba-t{turn} ba-n{number}"
+
+
+def _source_label(citation: Citation) -> str:
+    return f"{citation.title}, paragraph {citation.paragraph}"
+
+
+def paragraph_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The paragraph of ``text`` that holds [start, end) (the whole text if none does)."""
+    for p_start, p_end in paragraphs(text):
+        if p_start <= start < p_end or (p_start < end <= p_end):
+            return p_start, max(p_end, end)
+    return 0, len(text)
+
+
+def _window(text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
+    """Trim [lo, hi) to about SNIPPET_CONTEXT characters either side of the quote, at spaces."""
+    if start - lo > SNIPPET_CONTEXT:
+        cut = text.find(" ", start - SNIPPET_CONTEXT, start)
+        lo = cut + 1 if cut != -1 else start - SNIPPET_CONTEXT
+    if hi - end > SNIPPET_CONTEXT:
+        cut = text.rfind(" ", end, end + SNIPPET_CONTEXT)
+        hi = cut if cut != -1 else end + SNIPPET_CONTEXT
+    return lo, hi
+
+
+def highlighted_paragraph(text: str, start: int, end: int) -> str:
+    """The paragraph around text[start:end], escaped, with that span in a <mark>."""
+    lo, hi = paragraph_span(text, start, end)
+    win_lo, win_hi = _window(text, start, end, lo, hi)
+    before = ("… " if win_lo > lo else "") + esc(text[win_lo:start])
+    after = esc(text[end:win_hi]) + (" …" if win_hi < hi else "")
+    return f'{before}<mark class="ba-quote">{esc(text[start:end])}</mark>{after}'
+
+
+def quote_matches(text: str | None, citation: Citation) -> bool:
+    """True when the document text still holds the quote at the cited offsets."""
+    return (
+        text is not None
+        and 0 <= citation.char_start < citation.char_end <= len(text)
+        and text[citation.char_start : citation.char_end] == citation.quote
+    )
+
+
+def _linked_markers(escaped_text: str, turn: int, by_number: dict[int, Citation]) -> str:
+    def link(match: re.Match[str]) -> str:
+        citation = by_number.get(int(match.group(1)))
+        if citation is None:
+            return match.group(0)
+        flag = "" if citation.supported else " ba-unsupported"
+        title = esc(f"Source {citation.number}: {_source_label(citation)}")
+        return (
+            f'<a href="#" class="ba-marker{flag} {cite_classes(turn, citation.number)}" '
+            f'title="{title}">[{citation.number}]</a>'
+        )
+
+    return MARKER.sub(link, escaped_text)
+
+
+def source_html(turn: int, citation: Citation, text: str | None) -> str:
+    """One source under an answer: title, paragraph, and the quote inside its paragraph."""
+    if quote_matches(text, citation):
+        assert text is not None
+        body = highlighted_paragraph(text, citation.char_start, citation.char_end)
+        stale = ""
+    else:
+        # The document changed or vanished since the answer: show what was quoted, say so.
+        body = f'<mark class="ba-quote">{esc(citation.quote)}</mark>'
+        stale = '<div class="ba-warning">The document has changed since this answer.</div>'
+    warning = (
+        ""
+        if citation.supported
+        else '<div class="ba-warning">This passage may not support the sentence it is '
+        "attached to.</div>"
+    )
+    return (
+        f'<div class="ba-source {cite_classes(turn, citation.number)}" role="button" tabindex="0" '
+        f'title="Show in the source viewer">'
+        f'<div class="ba-source-head"><span class="ba-num">[{citation.number}]</span> '
+        f'<span class="ba-title">{esc(citation.title)}</span> '
+        f'<span class="ba-para">· paragraph {citation.paragraph}</span> '
+        f'<span class="ba-open">view ›</span></div>'
+        f'<div class="ba-snippet">{body}</div>{stale}{warning}</div>'
+    )
+
+
+def answer_html(answer: Answer, turn: int, lookup: TextLookup) -> str:
+    """The complete chat message for an answer. Written without blank lines or indentation so
+    the chat's Markdown renderer passes it through as one HTML block."""
+    by_number = {c.number: c for c in answer.citations}
+    body = _linked_markers(_lines(answer.text), turn, by_number)
+    parts = []
+    if answer.abstained:
+        parts.append(
+            '<div class="ba-abstain"><div class="ba-abstain-head">No answer in the documents'
+            f'</div><div class="ba-text">{body}</div>'
+        )
+        closest = _closest_passages(answer)
+        if closest:
+            parts.append(
+                f'<div class="ba-closest">Closest passages (they do not answer it): {closest}</div>'
+            )
+        parts.append("</div>")
+    else:
+        parts.append(f'<div class="ba-text">{body}</div>')
+    if answer.notice:
+        parts.append(f'<div class="ba-notice">Note: {esc(answer.notice)}</div>')
+    if answer.citations:
+        texts: dict[str, str | None] = {}
+        for c in answer.citations:
+            if c.doc_id not in texts:
+                texts[c.doc_id] = lookup(c.doc_id)
+        sources = "".join(source_html(turn, c, texts[c.doc_id]) for c in answer.citations)
+        parts.append(
+            f'<div class="ba-sources"><div class="ba-sources-head">Sources</div>{sources}</div>'
+        )
+    # The page script copies the answer's text and sources from the rendered message.
+    parts.append(
+        '<div class="ba-actions"><button type="button" class="ba-copy" '
+        'title="Copy the answer and its sources">Copy</button></div>'
+    )
+    kind = "ba-answer ba-abstained" if answer.abstained else "ba-answer"
+    # A blank line would end the HTML block in the chat's Markdown: keep newlines as entities.
+    return f'<div class="{kind}" data-turn="{turn}">{"".join(parts)}</div>'.replace("\n", "&#10;")
+
+
+def _closest_passages(answer: Answer) -> str:
+    """ "Title: paragraphs 6, 14-15" for the top passages, grouped by document."""
+    grouped: dict[str, list[str]] = {}
+    for p in answer.passages[:3]:
+        label = p.paragraph_label.split(" ", 1)[1]
+        labels = grouped.setdefault(p.title, [])
+        if label not in labels:
+            labels.append(label)
+    return "; ".join(
+        f"{esc(title)}, paragraph{'s' * (len(labels) > 1 or '-' in labels[0])} "
+        f"{esc(', '.join(labels))}"
+        for title, labels in grouped.items()
+    )
+
+
+def pending_html(text: str) -> str:
+    """A streaming answer so far: plain escaped text."""
+    return f'<div class="ba-answer ba-streaming"><div class="ba-text">{_lines(text)}</div></div>'
+
+
+def message_html(message: str, kind: str = "error") -> str:
+    """An error or notice shown in place of an answer."""
+    return f'<div class="ba-answer ba-{kind}"><div class="ba-text">{_lines(message)}</div></div>'
+
+
+# --- the source viewer ------------------------------------------------------------------------
+
+
+def document_html(
+    title: str,
+    text: str,
+    start: int | None = None,
+    end: int | None = None,
+    *,
+    label: str = "",
+) -> str:
+    """The whole document, one <p> per paragraph, with text[start:end] in <mark id=ba-cited>
+    (the first piece of it, if it crosses paragraphs) for the page to scroll into view."""
+    has_mark = start is not None and end is not None and 0 <= start < end <= len(text)
+    pieces = []
+    marked = False
+    for p_start, p_end in paragraphs(text):
+        if has_mark and start < p_end and end > p_start:  # type: ignore[operator]
+            lo, hi = max(p_start, start), min(p_end, end)  # type: ignore[type-var]
+            mark_id = "" if marked else f' id="{MARK_ID}"'
+            marked = True
+            inner = (
+                _lines(text[p_start:lo])
+                + f'<mark class="ba-cited"{mark_id}>{_lines(text[lo:hi])}</mark>'
+                + _lines(text[hi:p_end])
+            )
+        else:
+            inner = _lines(text[p_start:p_end])
+        pieces.append(f"<p>{inner}</p>")
+    head = f'<div class="ba-viewer-title">{esc(title)}</div>'
+    if label:
+        head += f'<div class="ba-viewer-label">{esc(label)}</div>'
+    head = f'<div class="ba-viewer-head">{head}</div>'
+    return f'<div class="ba-viewer">{head}<div class="ba-doc">{"".join(pieces)}</div></div>'
+
+
+def _lines(text: str) -> str:
+    return "<br>".join(esc(line) for line in text.split("\n"))
+
+
+def viewer_placeholder(message: str = "") -> str:
+    note = message or "Click a source or an [n] marker in an answer to read it in its document."
+    return f'<div class="ba-viewer ba-viewer-empty">{esc(note)}</div>'
+
+
+def viewer_for(citation: Citation, text: str | None) -> str:
+    """The viewer for one citation, or a message when its document is gone or changed."""
+    label = f"Source [{citation.number}], paragraph {citation.paragraph}"
+    if text is None:
+        return viewer_placeholder(
+            f"“{citation.title}” is no longer in the library (it was deleted or re-indexed)."
+        )
+    if not quote_matches(text, citation):
+        return document_html(
+            citation.title, text, label=label + " (the document has changed since the answer)"
+        )
+    return document_html(citation.title, text, citation.char_start, citation.char_end, label=label)
