@@ -62,7 +62,7 @@ def convert(
             texts.append(flat.strip())
             rows += [_row(qa, flat, title, number) for qa in paragraph.get("qas", [])]
         paragraph_count += len(texts)
-        name = _file_name(title, names)
+        name = document_file_name(title, names)
         (corpus / name).write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     rows = [r for r in rows if r["question"]]
     if limit and limit < len(rows):
@@ -164,7 +164,8 @@ def question_kind(question: str) -> str:
     return "other"
 
 
-def _file_name(title: str, taken: set[str]) -> str:
+def document_file_name(title: str, taken: set[str]) -> str:
+    """A safe, unique file name for an article (``taken`` collects the names used so far)."""
     stem = re.sub(r"[^\w.-]+", "_", title).strip("._") or "article"
     name, n = f"{stem}.txt", 2
     while name.lower() in taken:
