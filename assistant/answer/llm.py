@@ -1,0 +1,337 @@
+"""The LLM answerer: an OpenAI-compatible model writes the answer from numbered passages, and
+every citation is checked (assistant.verify) before the user sees it.
+
+The flow of one question:
+1. a follow-up is rewritten by the model into a standalone question (prompts/condense.txt)
+   and retrieval runs again with it;
+2. the extractive answerer's evidence decides whether the documents cover the question at
+   all; when they do not, the assistant abstains without calling the model;
+3. the model streams its answer (prompts/system.txt and answer.txt, passages fenced as data);
+4. the answer is checked: markers that point at no passage are dropped, each sentence is
+   scored against the passages it cites, unsupported sentences are flagged;
+5. when the endpoint fails, or no sentence carries a supported citation, the user gets the
+   extractive answer (quoted sentences) with a notice saying why.
+
+Text deltas stream as the model writes; the final Answer event carries the checked text,
+which front ends show in place of the streamed one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from .. import prompts, verify
+from ..cite import cite_quotes, strip_markers
+from ..errors import LLMError
+from ..llm_client import LLMClient, Message
+from ..text import normalise
+from ..types import Answer, Passage, StreamEvent, Turn
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from .extractive import Selection
+
+log = logging.getLogger(__name__)
+
+MODE = "llm"
+FALLBACK_MODE = "extractive-fallback"
+# Generous for a few cited sentences; stops a small local model from rambling to its limit.
+MAX_ANSWER_TOKENS = 800
+MAX_CONDENSED_TOKENS = 120
+# Earlier turns shown to the model, and the most characters of each.
+HISTORY_TURNS = 6
+HISTORY_TURN_CHARS = 1200
+
+_FENCE = re.compile(r"<\s*/?\s*passage", re.I)
+# Ways models say the documents do not answer, besides the exact sentence they were given.
+_ABSTAIN = re.compile(
+    r"\b(?:documents?|passages?|sources?|context|texts?|provided information)\b[^.]{0,60}?"
+    r"\b(?:do|does|did)\s*(?:not|n't)\s+(?:answer|contain|mention|say|cover|provide|include|"
+    r"specify|state|address|discuss|give)"
+    r"|\bno (?:information|mention|details?)\b[^.]{0,40}\b(?:passages?|documents?|sources?)\b"
+    r"|\b(?:cannot|can't|unable to) (?:answer|determine|find)\b",
+    re.I,
+)
+
+UNREACHABLE_NOTICE = "{error} Showing quoted sentences from the documents instead."
+UNSUPPORTED_NOTICE = (
+    "The language model's answer was not supported by the passages it cited, so it is not "
+    "shown; these are quoted sentences from the documents instead."
+)
+
+
+class LLMAnswerer:
+    """Answers through the configured endpoint; built once per Engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.settings = engine.settings
+        self._client: LLMClient | None = None
+        self._lock = threading.Lock()
+
+    def client(self) -> LLMClient:
+        """The endpoint client, built on first use (LLMError when nothing is configured)."""
+        with self._lock:
+            if self._client is None:
+                self._client = LLMClient(self.settings)
+            return self._client
+
+    def stream(
+        self,
+        question: str,
+        turns: Sequence[Turn],
+        query: str,
+        passages: list[Passage],
+        began: float,
+    ) -> Iterator[StreamEvent]:
+        """Text deltas as the model writes, then the checked Answer (see the module doc)."""
+        timings = {"retrieve": round(time.perf_counter() - began, 5)}
+        engine = self.engine
+        abstain = prompts.render(self.settings.prompts_dir, "abstain")
+        # Render the prompts before anything else so a broken template fails loudly.
+        self._check_templates(abstain)
+        try:
+            client = self.client()
+            if turns and query != question:
+                started = time.perf_counter()
+                query, passages = self._condense(client, question, turns, query, passages)
+                timings["condense"] = round(time.perf_counter() - started, 5)
+        except LLMError as exc:
+            answer = self._fallback(question, query, passages, str(exc), timings)
+            yield from self._finish(answer, timings, began, streamed=False)
+            return
+
+        selection = engine.extractive.select(query, passages, engine.retriever.term_stats())
+        timings["evidence"] = selection.evidence
+        if selection.abstained:  # nothing relevant was retrieved: the model is not asked
+            answer = self._abstention(question, query, passages, abstain)
+            yield from self._finish(answer, timings, began, streamed=False)
+            return
+
+        messages = self.messages(question, turns, passages, abstain)
+        started = time.perf_counter()
+        pieces: list[str] = []
+        try:
+            for delta in client.stream(messages, max_tokens=MAX_ANSWER_TOKENS):
+                if not pieces:
+                    timings["first_token"] = round(time.perf_counter() - started, 5)
+                pieces.append(delta)
+                yield StreamEvent(kind="delta", text=delta)
+        except LLMError as exc:
+            timings["answer"] = round(time.perf_counter() - started, 5)
+            notice = UNREACHABLE_NOTICE.format(error=str(exc))
+            answer = self._extractive(question, query, passages, selection, notice)
+            yield from self._finish(answer, timings, began, streamed=bool(pieces))
+            return
+        timings["answer"] = round(time.perf_counter() - started, 5)
+
+        started = time.perf_counter()
+        answer = self._checked(question, query, passages, "".join(pieces), abstain, selection)
+        timings["verify"] = round(time.perf_counter() - started, 5)
+        yield from self._finish(answer, timings, began, streamed=True)
+
+    # --- prompts --------------------------------------------------------------------------
+    def messages(
+        self, question: str, turns: Sequence[Turn], passages: Sequence[Passage], abstain: str
+    ) -> list[Message]:
+        """The chat messages for an answer: rules, then fenced passages and the question."""
+        folder = self.settings.prompts_dir
+        return [
+            {"role": "system", "content": prompts.render(folder, "system", abstain=abstain)},
+            {
+                "role": "user",
+                "content": prompts.render(
+                    folder,
+                    "answer",
+                    passages=format_passages(passages),
+                    conversation=format_conversation(turns),
+                    question=question,
+                    abstain=abstain,
+                ),
+            },
+        ]
+
+    def _check_templates(self, abstain: str) -> None:
+        folder = self.settings.prompts_dir
+        self.messages("?", [], [], abstain)
+        prompts.render(folder, "condense", conversation="", question="")
+
+    def _condense(
+        self,
+        client: LLMClient,
+        question: str,
+        turns: Sequence[Turn],
+        query: str,
+        passages: list[Passage],
+    ) -> tuple[str, list[Passage]]:
+        """A standalone rewrite of a follow-up and the passages retrieved for it; the
+        history-aware query and its passages when the rewrite is unusable."""
+        prompt = prompts.render(
+            self.settings.prompts_dir,
+            "condense",
+            conversation=format_conversation(turns),
+            question=question,
+        )
+        reply = client.complete([{"role": "user", "content": prompt}], MAX_CONDENSED_TOKENS)
+        condensed = clean_condensed(reply, question)
+        if condensed is None:
+            log.info("Unusable condensed question %r; keeping %r", reply[:200], query)
+            return query, passages
+        k = len(passages) or None
+        return condensed, self.engine.retriever.retrieve(condensed, k=k)
+
+    # --- answers --------------------------------------------------------------------------
+    def _checked(
+        self,
+        question: str,
+        query: str,
+        passages: list[Passage],
+        raw: str,
+        abstain: str,
+        selection: Selection,
+    ) -> Answer:
+        embedder = self.engine.embedder()
+        checked = verify.check_answer(
+            raw,
+            passages,
+            embedder,
+            question_vector=embedder.embed_query(question),
+            exempt=[abstain],
+        )
+        if checked.dropped:
+            log.info("Dropped citation markers that point at no passage: %s", checked.dropped)
+        if not checked.supported:
+            if is_abstention(raw, abstain):
+                return self._abstention(question, query, passages, abstain)
+            log.info("No supported citation in the model's answer; falling back: %r", raw[:300])
+            return self._extractive(question, query, passages, selection, UNSUPPORTED_NOTICE)
+        return Answer(
+            question=question,
+            text=checked.text,
+            sentences=checked.sentences,
+            citations=checked.citations,
+            passages=passages,
+            mode=MODE,
+            retrieval_query=query,
+        )
+
+    def _abstention(
+        self, question: str, query: str, passages: list[Passage], abstain: str
+    ) -> Answer:
+        return Answer(
+            question=question,
+            text=abstain,
+            passages=passages,
+            abstained=True,
+            mode=MODE,
+            retrieval_query=query,
+        )
+
+    def _extractive(
+        self,
+        question: str,
+        query: str,
+        passages: list[Passage],
+        selection: Selection,
+        notice: str,
+    ) -> Answer:
+        """What the offline answerer says, with a notice of why the model's answer is absent."""
+        if selection.abstained or not selection.chosen:
+            text = prompts.render(self.settings.prompts_dir, "abstain")
+            return Answer(
+                question=question,
+                text=text,
+                passages=passages,
+                abstained=True,
+                mode=FALLBACK_MODE,
+                notice=notice,
+                retrieval_query=query,
+            )
+        text, sentences, citations = cite_quotes(selection.chosen)
+        return Answer(
+            question=question,
+            text=text,
+            sentences=sentences,
+            citations=citations,
+            passages=passages,
+            mode=FALLBACK_MODE,
+            notice=notice,
+            retrieval_query=query,
+        )
+
+    def _fallback(
+        self,
+        question: str,
+        query: str,
+        passages: list[Passage],
+        error: str,
+        timings: dict[str, float],
+    ) -> Answer:
+        """The extractive answer when the endpoint failed before the answer was asked for."""
+        engine = self.engine
+        selection = engine.extractive.select(query, passages, engine.retriever.term_stats())
+        timings["evidence"] = selection.evidence
+        notice = UNREACHABLE_NOTICE.format(error=error)
+        return self._extractive(question, query, passages, selection, notice)
+
+    def _finish(
+        self, answer: Answer, timings: dict[str, float], began: float, streamed: bool
+    ) -> Iterator[StreamEvent]:
+        """The answer's text as one delta (unless the model's text was streamed already; the
+        final Answer replaces it), then the Answer with its timings."""
+        timings["total"] = round(time.perf_counter() - began, 5)
+        answer.timings = timings
+        if not streamed:
+            yield StreamEvent(kind="delta", text=answer.text)
+        yield StreamEvent(kind="answer", answer=answer)
+
+
+# --- helpers (pure functions, tested directly) --------------------------------------------
+def format_passages(passages: Sequence[Passage]) -> str:
+    """Numbered passages fenced as data; text that imitates a fence is defused."""
+    blocks = []
+    for number, p in enumerate(passages, start=1):
+        title = p.title.replace('"', "'")
+        text = _FENCE.sub(lambda m: m.group().replace("<", "‹"), p.text.strip())
+        where = p.paragraph_label.split()[-1]
+        head = f'<passage number="{number}" title="{title}" paragraphs="{where}">'
+        blocks.append(f"{head}\n{text}\n</passage>")
+    return "\n\n".join(blocks) if blocks else "(no passages)"
+
+
+def format_conversation(turns: Sequence[Turn]) -> str:
+    """The latest turns as "User: ..." / "Assistant: ..." lines, old [n] markers removed
+    (they numbered other passages)."""
+    lines = []
+    for turn in list(turns)[-HISTORY_TURNS:]:
+        text = strip_markers(turn.content)
+        if len(text) > HISTORY_TURN_CHARS:
+            text = text[: HISTORY_TURN_CHARS - 1] + "…"
+        lines.append(f"{'User' if turn.role == 'user' else 'Assistant'}: {text}")
+    return "\n".join(lines) if lines else "(none)"
+
+
+def clean_condensed(reply: str, question: str) -> str | None:
+    """The standalone question from a condensing reply, or None when it is unusable."""
+    lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    text = re.sub(
+        r"^(?:standalone question|question|rewritten question)\s*:\s*", "", lines[0], flags=re.I
+    )
+    text = text.strip().strip("\"'“”‘’").strip()
+    if len(text) < 3 or len(text) > 3 * len(question) + 300:
+        return None
+    return text
+
+
+def is_abstention(text: str, abstain: str) -> bool:
+    """Whether the model said the documents do not answer (the exact sentence or its like)."""
+    plain = normalise(strip_markers(text))
+    sentence = normalise(abstain).rstrip(".")
+    return bool(sentence and sentence in plain) or bool(_ABSTAIN.search(plain))

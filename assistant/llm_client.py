@@ -1,0 +1,206 @@
+"""The OpenAI-compatible endpoint: the only module that builds an ``openai`` client.
+
+Works with anything that speaks the chat-completions protocol (OpenAI, vLLM, Ollama,
+llama.cpp server, LM Studio, ``transformers serve``). Every failure (unreachable, timeout,
+401, 429, 5xx, a malformed or empty stream) becomes one ``LLMError`` whose message says which
+setting to check. The API key never appears in a message or a log line: it is scrubbed from
+anything the server or the HTTP library says before we repeat it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .config import Settings
+from .errors import LLMError
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, str]
+
+# Local servers (Ollama, vLLM, llama.cpp) ignore the key, but the openai client insists on one.
+_PLACEHOLDER_KEY = "not-needed"
+# Anything that looks like a bearer token, in case a server echoes a key we were not given.
+_TOKEN = re.compile(r"\b(?:sk|pk|rk|hf|gsk|key)[-_][A-Za-z0-9_\-]{6,}")
+_DETAIL_CHARS = 200
+
+
+class LLMClient:
+    """Chat completions against the configured endpoint: whole replies or streamed deltas."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+        self._secret = key
+        if not key and not settings.llm_base_url:
+            raise LLMError(
+                "No language model is configured: set BRIEFING_LLM_API_KEY (or OPENAI_API_KEY) "
+                "for OpenAI, or BRIEFING_LLM_BASE_URL for a local OpenAI-compatible server."
+            )
+        import openai
+
+        self._client = openai.OpenAI(
+            base_url=settings.llm_base_url or None,
+            api_key=key or _PLACEHOLDER_KEY,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+        )
+
+    def complete(self, messages: Sequence[Message], max_tokens: int | None = None) -> str:
+        """The whole reply to ``messages`` (used for short calls such as condensing)."""
+        try:
+            response = self._client.chat.completions.create(
+                **self._request(messages, max_tokens), stream=False
+            )
+            text = response.choices[0].message.content if response.choices else None
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one LLMError
+            raise self._error(exc) from None
+        if not text or not text.strip():
+            raise LLMError(self._empty_message())
+        return text
+
+    def stream(self, messages: Sequence[Message], max_tokens: int | None = None) -> Iterator[str]:
+        """Text deltas of the reply as the server sends them; LLMError on any failure,
+        including a stream that ends without a single character of text."""
+        produced = finished = False
+        try:
+            chunks = self._client.chat.completions.create(
+                **self._request(messages, max_tokens), stream=True
+            )
+            for chunk in chunks:
+                for choice in getattr(chunk, "choices", None) or ():
+                    delta = getattr(choice.delta, "content", None) if choice.delta else None
+                    finished = finished or bool(choice.finish_reason)
+                    if delta:
+                        produced = True
+                        yield delta
+        except GeneratorExit:
+            raise
+        except LLMError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one LLMError
+            raise self._error(exc) from None
+        if not produced:
+            raise LLMError(self._empty_message())
+        if not finished:
+            # Every OpenAI-compatible server ends a stream with a finish_reason; without one
+            # the connection was cut and the answer is incomplete.
+            raise self._error(_Truncated())
+
+    # --- internals ------------------------------------------------------------------------
+    def _request(self, messages: Sequence[Message], max_tokens: int | None) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "model": self.settings.llm_model,
+            "messages": list(messages),
+            "temperature": self.settings.llm_temperature,
+        }
+        if max_tokens:
+            request["max_tokens"] = max_tokens
+        return request
+
+    def _empty_message(self) -> str:
+        return (
+            f"The language model {self.settings.llm_model!r} returned an empty answer; "
+            "check BRIEFING_LLM_MODEL (the endpoint may not serve that model)."
+        )
+
+    def _error(self, exc: BaseException) -> LLMError:
+        """One clear, key-free message for a failure, naming the setting to check."""
+        message = self.scrub(_describe(exc, self.settings))
+        log.warning("LLM request failed: %s", message)
+        log.debug("LLM failure detail: %s: %s", type(exc).__name__, self.scrub(str(exc)))
+        return LLMError(message)
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the API key (or anything shaped like a key) in it."""
+        if self._secret and len(self._secret) >= 4:
+            text = text.replace(self._secret, "***")
+        return _TOKEN.sub("***", text)
+
+
+def _describe(exc: BaseException, settings: Settings) -> str:
+    import httpx
+    import openai
+
+    where = settings.llm_base_url or "the OpenAI API"
+    timeout = settings.llm_timeout
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        return (
+            f"The language model at {where} did not answer within {timeout:g} second"
+            f"{'' if timeout == 1 else 's'}; "
+            "check that it is running, or raise BRIEFING_LLM_TIMEOUT."
+        )
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        return (
+            f"The language model at {where} could not be reached; "
+            "check BRIEFING_LLM_BASE_URL and that the server is running."
+        )
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        detail = _detail(exc)
+        if status in (401, 403):
+            return (
+                f"The language model at {where} refused the API key (HTTP {status}); "
+                "check BRIEFING_LLM_API_KEY (or OPENAI_API_KEY)."
+            )
+        if status == 429:
+            return (
+                f"The language model at {where} is rate-limiting requests (HTTP 429) or the "
+                "account is out of quota; wait and retry, or check BRIEFING_LLM_API_KEY's plan."
+            )
+        if status == 404:
+            return (
+                f"The endpoint {where} has no model {settings.llm_model!r} or no "
+                f"chat-completions route (HTTP 404{detail}); check BRIEFING_LLM_MODEL and "
+                "BRIEFING_LLM_BASE_URL (it usually ends in /v1)."
+            )
+        if status >= 500:
+            return (
+                f"The language model at {where} failed with a server error (HTTP {status}"
+                f"{detail}); check the server's logs or BRIEFING_LLM_BASE_URL."
+            )
+        return (
+            f"The language model at {where} rejected the request (HTTP {status}{detail}); "
+            "check BRIEFING_LLM_MODEL."
+        )
+    if isinstance(exc, _Truncated):
+        return (
+            f"The language model at {where} stopped sending before the answer was complete; "
+            "check the server's logs and BRIEFING_LLM_BASE_URL."
+        )
+    if type(exc) is openai.APIError:  # an error event inside the stream
+        return (
+            f"The language model at {where} failed while answering ({_detail(exc)[2:] or exc}); "
+            "check the server's logs and BRIEFING_LLM_MODEL."
+        )
+    malformed = (json.JSONDecodeError, openai.APIResponseValidationError, openai.APIError)
+    if isinstance(exc, malformed + (AttributeError, KeyError, TypeError, ValueError)):
+        return (
+            f"The language model at {where} sent a reply that is not valid OpenAI "
+            "chat-completions data; check BRIEFING_LLM_BASE_URL points at an "
+            "OpenAI-compatible endpoint (usually ending in /v1)."
+        )
+    return (
+        f"The language model at {where} failed ({type(exc).__name__}); "
+        "check BRIEFING_LLM_BASE_URL and BRIEFING_LLM_MODEL."
+    )
+
+
+class _Truncated(Exception):
+    """A stream that ended without a finish_reason."""
+
+
+def _detail(exc: Any) -> str:
+    """A short excerpt of the server's own error message, when it gave one."""
+    body = getattr(exc, "body", None)
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, str) or not message.strip():
+        return ""
+    message = " ".join(message.split())
+    if len(message) > _DETAIL_CHARS:
+        message = message[: _DETAIL_CHARS - 1] + "…"
+    return f": {message}"
