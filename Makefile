@@ -14,6 +14,7 @@ $(BIN)/briefing: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/briefing export-onnx
 	touch $(BIN)/briefing
 
 setup: $(BIN)/briefing

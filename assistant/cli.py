@@ -199,6 +199,22 @@ def sources(as_json: bool) -> None:
         click.echo(f"  {doc.chunks:4d} chunks  {doc.ingested_at}  {doc.title}  ({doc.source})")
 
 
+@main.command(name="export-onnx")
+@click.option("--force", is_flag=True, help="Export again even if an up-to-date export exists.")
+@_fail_cleanly
+def export_onnx(force: bool) -> None:
+    """Export the embedding model to ONNX once, for fast start-up (needs torch, not the network).
+
+    The export goes to BRIEFING_CACHE_DIR and is used when BRIEFING_EMBEDDING_BACKEND is
+    `auto` (the default) or `onnx`. Both backends give the same vectors, so a collection built
+    with one can be queried with the other.
+    """
+    from .onnx_embedder import export_onnx as export
+
+    path = export(_settings(), force=force)
+    click.echo(f"ONNX model ready: {path}")
+
+
 @main.command(name="settings")
 def show_settings() -> None:
     """Every setting with its environment variable, default and meaning."""

@@ -31,6 +31,8 @@ RANK_DECAY = 0.015
 # A further sentence is quoted only when it is nearly as strong as the best one.
 RUNNER_UP_RATIO = 0.85
 _MIN_SENTENCE_CHARS = 12
+HEADING_FACTOR = 0.85
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
@@ -100,6 +102,8 @@ class ExtractiveAnswerer:
             candidate.semantic = float(similarity)
             candidate.lexical = _coverage(terms, candidate.text)
             candidate.fit = _fit(wanted, candidate.text, query)
+            if not _ENDS_SENTENCE.search(candidate.text):
+                candidate.fit *= HEADING_FACTOR  # a heading names a topic; it rarely answers
             combined = (
                 SEMANTIC_WEIGHT * max(candidate.semantic, 0.0)
                 + (1 - SEMANTIC_WEIGHT) * candidate.lexical
