@@ -187,6 +187,8 @@ def corpus_fingerprint(engine: Engine) -> dict[str, Any]:
         "chunks": engine.store.chunk_count(),
         "collection": engine.settings.collection,
         "embedding_model": engine.store.model_name,
+        # auto picks ONNX or torch at run time; record which one answered.
+        "embedding_backend": type(engine.embedder()).__name__,
     }
 
 
