@@ -187,8 +187,8 @@ def api_payload(answer: Answer) -> dict[str, Any]:
 
 
 class Startup:
-    """Ingests the corpus and warms the model in a background thread, so the server can listen
-    (and import Gradio) meanwhile. Questions wait on it; its failure becomes their message."""
+    """Ingests the corpus and warms the model in a background thread, so the page is served
+    meanwhile. Questions wait on it; its failure becomes their message."""
 
     def __init__(self, engine: Any, *, ingest: bool = True) -> None:
         self.engine = engine
@@ -224,6 +224,5 @@ class Startup:
         return self._done.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        if self._thread is None:
-            return True
+        """True once loading is over (well or not); False if the timeout came first."""
         return self._done.wait(timeout)
