@@ -31,11 +31,11 @@ def grouped_bars(
         )
         x += 24 + 7 * len(label)  # roughly the label's width at 11 px
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
-        x = label_w + tick * plot_w
+        tick_x = label_w + tick * plot_w
         parts.append(
-            f'<line x1="{x:.1f}" y1="{legend_h}" x2="{x:.1f}" y2="{height - 20}" '
+            f'<line x1="{tick_x:.1f}" y1="{legend_h}" x2="{tick_x:.1f}" y2="{height - 20}" '
             'stroke="#ddd"/>'
-            f'<text x="{x:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">'
+            f'<text x="{tick_x:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">'
             f"{tick:g}</text>"
         )
     for g, (name, values) in enumerate(groups.items()):

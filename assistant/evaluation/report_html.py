@@ -299,7 +299,8 @@ def highlight(text: str, snippets: Sequence[str], css: str = "") -> str:
         while start >= 0:
             spans.append((origin[start], origin[start + len(needle) - 1] + 1))
             start = folded.find(needle, start + 1)
-    out, cursor = [], 0
+    out: list[str] = []
+    cursor = 0
     cls = f" class='{css}'" if css else ""
     for begin, end in sorted(spans):
         if begin < cursor:  # overlapping matches: extend the open highlight

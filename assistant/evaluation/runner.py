@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from ..config import PROJECT_ROOT, RetrieverMode, Settings
 from ..engine import Engine, build_engine
-from ..errors import BadInput, BriefingError
+from ..errors import BadInput, BriefingError, ConfigError
 from ..types import Answer, IngestReport
 from . import metrics
 from .questions import Question, QuestionSet
@@ -111,6 +111,8 @@ def ask_one(
     began = time.perf_counter()
     try:
         answer = engine.ask(question.question, question.history, k=k, retriever=retriever)
+    except ConfigError:
+        raise  # a wrong setting would fail every question alike: stop and say which
     except Exception as exc:  # any failure is this row's result, never the run's end
         result.latency = round(time.perf_counter() - began, 5)
         result.error = f"{type(exc).__name__}: {exc}"
