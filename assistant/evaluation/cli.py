@@ -122,9 +122,10 @@ def _evaluate(
     from .report_text import summary_table
     from .runner import run_eval
 
+    ingest_seconds = None
     with ExitStack() as stack:
         if corpus is not None:
-            engine = stack.enter_context(_corpus_engine(settings, corpus))
+            engine, ingest_seconds = stack.enter_context(_corpus_engine(settings, corpus))
         else:
             from ..engine import build_engine
 
@@ -139,6 +140,8 @@ def _evaluate(
             judge=grader,
             progress=bar,
         )
+    if ingest_seconds is not None:
+        run.corpus["ingest_seconds"] = round(ingest_seconds, 1)
     if previous is not None:
         run.comparison = compare(run, previous)
     if json_out:
@@ -160,7 +163,7 @@ def _evaluate(
 
 
 @contextmanager
-def _corpus_engine(settings: Any, corpus: Path) -> Iterator[Any]:
+def _corpus_engine(settings: Any, corpus: Path) -> Iterator[tuple[Any, float]]:
     from tqdm import tqdm
 
     from .runner import corpus_engine
@@ -178,7 +181,7 @@ def _corpus_engine(settings: Any, corpus: Path) -> Iterator[Any]:
             bar.close()
         for skipped in report.skipped:
             click.echo(f"corpus: skipped {skipped.path}: {skipped.reason}", err=True)
-        yield engine
+        yield engine, report.seconds
 
 
 @contextmanager
