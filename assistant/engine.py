@@ -142,11 +142,13 @@ class Engine:
             "total": round(time.perf_counter() - began, 5),
             "evidence": selection.evidence,
         }
-        for i, sentence in enumerate(answer.sentences or [answer]):  # type: ignore[list-item]
-            delta = (
-                sentence.text if answer.abstained else f"{sentence.text} [{sentence.citations[0]}]"
-            )  # type: ignore[union-attr]
-            yield StreamEvent(kind="delta", text=(" " if i else "") + delta)
+        pieces = (
+            [answer.text]
+            if answer.abstained
+            else [f"{s.text} [{s.citations[0]}]" for s in answer.sentences]
+        )
+        for i, piece in enumerate(pieces):
+            yield StreamEvent(kind="delta", text=(" " if i else "") + piece)
         yield StreamEvent(kind="answer", answer=answer)
 
     def check_question(self, question: str) -> str:

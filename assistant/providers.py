@@ -126,7 +126,7 @@ class TorchEmbedder:
         self.name = DEFAULT_MODEL if folder == model_dir(DEFAULT_MODEL) else name
         self._model = SentenceTransformer(str(folder), device="cpu")
         self.dim = int(self._model.get_embedding_dimension() or 0)
-        self.window = int(self._model.max_seq_length)
+        self.window = int(self._model.max_seq_length or 256)
         self._cache = _QueryCache()
         self._lock = threading.Lock()
 

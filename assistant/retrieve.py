@@ -100,17 +100,17 @@ class Retriever:
         return self._stats
 
     def _build_bm25(self) -> Any:
-        from llama_index.core.schema import TextNode
+        from llama_index.core.schema import BaseNode, TextNode
         from llama_index.retrievers.bm25 import BM25Retriever
 
         # bm25s sets its own logger to DEBUG on import; keep it at our level.
         logging.getLogger("bm25s").setLevel(max(log.getEffectiveLevel(), logging.INFO))
 
-        nodes = [
+        nodes: list[BaseNode] = [
             TextNode(id_=cid, text=text, metadata=_passage_fields(meta))
             for cid, text, meta in self.store.iter_chunks()
         ]
-        self._stats = TermStats([node.text for node in nodes])
+        self._stats = TermStats([node.get_content() for node in nodes])
         self._bm25_size = len(nodes)
         if not nodes:
             return None
