@@ -97,6 +97,8 @@ class ChatApp:
     def _answer(self, question: str, records: Records) -> Iterator[tuple[str, dict | None, str]]:
         """(html so far, final answer as JSON or None, error message) while answering."""
         try:
+            if self.startup is not None and not self.startup.done:
+                yield pending_html("Loading the documents (once, at start)…"), None, ""
             self._wait_until_ready()
             text = ""
             for event in self.engine.stream(question, _history(records)):
@@ -230,7 +232,8 @@ class ChatApp:
                     with gr.Column(scale=3, min_width=360):
                         chatbot = gr.Chatbot(
                             elem_id="ba-chat",
-                            height=600,
+                            height="70vh",
+                            min_height=420,
                             show_label=False,
                             buttons=[],
                             feedback_options=("Like", "Dislike"),

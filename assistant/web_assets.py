@@ -37,7 +37,7 @@ mark.ba-quote, mark.ba-cited { background: #fde68a; color: #1f2937; padding: 0 2
 .ba-copy { font-size: 0.8em; border: 1px solid var(--border-color-primary); border-radius: 6px;
   padding: 1px 8px; cursor: pointer; background: transparent; opacity: 0.75; }
 .ba-copy:hover { opacity: 1; }
-#ba-viewer .ba-viewer { max-height: 640px; overflow-y: auto; padding: 0.8em 1em;
+#ba-viewer .ba-viewer { max-height: calc(70vh - 40px); min-height: 200px; overflow-y: auto; padding: 0.8em 1em;
   border: 1px solid var(--border-color-primary); border-radius: 10px;
   background: var(--background-fill-primary); }
 .ba-viewer-empty { opacity: 0.7; font-style: italic; }

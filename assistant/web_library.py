@@ -57,10 +57,11 @@ class Library:
                     value=False,
                 )
                 upload_status = gr.Markdown(elem_id="ba-upload-status")
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=False):
             self.choice = gr.Dropdown(label="Document", choices=[], scale=3, elem_id="ba-doc")
-            delete = gr.Button("Delete document", variant="stop", scale=1)
-            reindex = gr.Button("Re-index all documents", scale=1)
+            with gr.Column(scale=1, min_width=200):
+                delete = gr.Button("Delete document", variant="stop", size="md")
+                reindex = gr.Button("Re-index all documents", size="md")
         status = gr.Markdown(elem_id="ba-library-status")
         self.outputs = [self.table, self.choice, self.summary]
 

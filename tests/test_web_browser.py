@@ -148,5 +148,9 @@ def test_ask_read_sources_upload_and_ask_again(
     assert "<script>window.__pwned = 1</script>" in page.locator("#ba-viewer").inner_text()
     assert page.evaluate("window.__pwned") is None
     page.screenshot(path=str(ARTIFACTS / "web-uploaded-answer.png"))
+
+    page.locator(DONE).first.locator(".ba-copy").click()  # the answer and its sources
+    copied = page.evaluate("window.__baCopied")
+    assert "Dietz" in copied and "Sources:" in copied and first_quote in copied
     assert page_errors == []
     page.close()
