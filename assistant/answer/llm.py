@@ -200,7 +200,7 @@ class LLMAnswerer:
             raw,
             passages,
             embedder,
-            question_vector=embedder.embed_query(question),
+            question=question,
             exempt=[abstain],
         )
         if checked.dropped:
