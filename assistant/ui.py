@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,16 @@ class ChatApp:
         for html, answer, error in self._answer(cleaned, records):
             if answer is None and not error:
                 yield _out(chat=_messages(records, (cleaned, html)))
-        records.append({"question": cleaned, "answer": answer, "html": html, "error": error})
+        conversation = records[0].get("conversation") if records else None
+        records.append(
+            {
+                "question": cleaned,
+                "answer": answer,
+                "html": html,
+                "error": error,
+                "conversation": conversation or uuid.uuid4().hex,
+            }
+        )
         yield _out(chat=_messages(records), records=records, export=self._export(records))
 
     def retry(self, records: Records | None, data: gr.RetryData) -> Iterator[tuple]:
@@ -160,6 +169,7 @@ class ChatApp:
                     "answer": r.get("answer"),
                     "html": str(r["html"]),
                     "error": str(r.get("error") or ""),
+                    "conversation": str(r.get("conversation") or ""),
                 }
                 for r in saved or []
             ]
@@ -195,14 +205,17 @@ class ChatApp:
         gr.Info("Thanks, your feedback was recorded.")
 
     def _export(self, records: Records) -> Any:
+        """The conversation as a Markdown file for the download button: one file per
+        conversation, rewritten after each answer."""
         if not records:
             return gr.update(value=None, interactive=False)
         with self._exports_lock:
             if self._exports is None:
                 self._exports = Path(tempfile.mkdtemp(prefix="briefing-exports-"))
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        folder = Path(tempfile.mkdtemp(dir=self._exports))
-        path = folder / f"conversation-{stamp}.md"
+        key = str(records[0].get("conversation") or uuid.uuid4().hex)
+        folder = self._exports / "".join(c for c in key if c.isalnum())[:32]
+        folder.mkdir(exist_ok=True)
+        path = folder / "briefing-conversation.md"
         path.write_text(conversation_markdown(records), encoding="utf-8")
         return gr.update(value=str(path), interactive=True)
 
@@ -223,7 +236,10 @@ class ChatApp:
     # --- layout ----------------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
         private: dict[str, Any] = {"api_visibility": "private"}
-        with gr.Blocks(title="Briefing Assistant", fill_width=True) as demo:
+        # delete_cache: Gradio's copies of uploads and exports older than a day go, hourly.
+        with gr.Blocks(
+            title="Briefing Assistant", fill_width=True, delete_cache=(3600, 86400)
+        ) as demo:
             records = gr.State([])
             saved = gr.BrowserState([], storage_key="briefing-conversation")
             gr.Markdown("## Briefing Assistant\nAnswers from your documents, every claim cited.")
