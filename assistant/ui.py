@@ -177,6 +177,16 @@ class ChatApp:
             records = []
         return _messages(records), records, self._export(records)
 
+    def library_on_load(self) -> Iterator[tuple]:
+        """The library as the page opens, and again once the corpus has finished loading."""
+        rows, choices, summary = self.library.refresh()
+        if self.startup is None or self.startup.done:
+            yield rows, choices, summary
+            return
+        yield rows, choices, "Loading the documents in the corpus folder…"
+        self.startup.wait(STARTUP_WAIT)
+        yield self.library.refresh()
+
     # --- sources, feedback, export -------------------------------------------------------------
     def open_source(self, records: Records | None, data: gr.EventData) -> str:
         info = getattr(data, "_data", None) or {}
@@ -299,7 +309,7 @@ class ChatApp:
             clear.click(self.clear, None, reset, **private)
             viewer.click(self.open_source, [records], viewer, show_progress="hidden", **private)
             documents_tab.select(self.library.refresh, None, self.library.outputs, **private)
-            demo.load(self.library.refresh, None, self.library.outputs, **private)
+            demo.load(self.library_on_load, None, self.library.outputs, **private)
             demo.load(self.restore, [saved], [chatbot, records, export], **private)
             gr.api(self.api_ask, api_name="ask")
         return demo

@@ -15,7 +15,7 @@ import pytest
 
 from assistant.engine import Engine
 from assistant.ui import EMPTY_HINT, ChatApp
-from assistant.web_support import GENERIC_ERROR
+from assistant.web_support import GENERIC_ERROR, Startup
 
 from .web_helpers import DIETZ_QUESTION
 
@@ -227,3 +227,18 @@ def test_questions_go_on_during_an_upload(app: ChatApp, tmp_path: Path) -> None:
     assert "added" in status and not failures
     assert "14 million" in app.engine.ask(HARBOUR_QUESTION).text
     assert len(app.engine.documents()) == 2
+
+
+def test_while_the_corpus_loads_the_page_says_so(make_engine: Callable[..., Engine]) -> None:
+    engine = make_engine()
+    startup = Startup(engine)
+    app = ChatApp(engine, startup=startup)
+    library = app.library_on_load()
+    assert "Loading the documents" in next(library)[2]
+    answering = app.respond(DIETZ_QUESTION, [])
+    next(answering)  # the question goes up
+    assert "Loading the documents" in next(answering)[1][-1]["content"]
+    startup.start()
+    assert next(library)[2].startswith("1 document,")
+    records = last(answering)[2]
+    assert "Dietz" in records[0]["answer"]["text"]
