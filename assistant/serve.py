@@ -8,6 +8,7 @@ Sharing is opt-in and never silently public: --share needs a login unless --shar
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 import time
@@ -121,6 +122,8 @@ def launch(
 
     engine = build_engine(settings, embedder)
     startup = Startup(engine, ingest=ingest)
+    # Gradio reports usage to its servers unless told not to; this app stays offline.
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from .ui import build_ui, launch_kwargs
 
     demo = build_ui(engine, startup=startup, examples=examples)
