@@ -1,0 +1,110 @@
+"""Chroma server mode end to end: a real `chroma run` on 127.0.0.1, started and stopped here.
+
+Ingests the seed corpus through the HTTP client, answers with citations, re-ingests without
+model work, and checks that a second engine (another process's view) sees the same store.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.engine import build_engine
+from assistant.errors import StoreUnavailable
+from assistant.providers import Embedder
+
+STARTUP_TIMEOUT = 30.0
+
+
+def chroma_executable() -> str | None:
+    """The `chroma` command of this venv's chromadb, else one on PATH."""
+    beside = Path(sys.executable).with_name("chroma")
+    return str(beside) if beside.is_file() else shutil.which("chroma")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_heartbeat(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"`chroma run` exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as reply:
+                json.loads(reply.read())
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"`chroma run` did not answer on port {port} within {timeout:.0f} s")
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    """A Chroma server on a free local port, persisting under tmp_path; yields the port."""
+    executable = chroma_executable()
+    if executable is None:
+        pytest.skip("the `chroma` executable is absent (pip install chromadb provides it)")
+    port = free_port()
+    log = (tmp_path / "chroma.log").open("wb")
+    process = subprocess.Popen(
+        [executable, "run", "--path", str(tmp_path / "server")]
+        + ["--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_heartbeat(port, process, STARTUP_TIMEOUT)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_ingest_and_answer_through_a_chroma_server(
+    chroma_server: int, make_settings: Callable[..., Settings], embedder: Embedder
+) -> None:
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server)
+    engine = build_engine(settings, embedder)
+    report = engine.ingest()
+    assert report.added and report.chunks_embedded > 0
+    assert not settings.chroma_path.exists(), "server mode must not create an embedded store"
+
+    answer = engine.ask("How many North Korean troops are expected to take part?")
+    assert not answer.abstained
+    assert "10,000" in answer.text
+    cited = answer.citations[0]
+    assert engine.document_text(cited.doc_id)[cited.char_start : cited.char_end] == cited.quote
+
+    again = engine.ingest()
+    assert again.chunks_embedded == 0 and again.unchanged
+
+    # A second client (as another process would be) sees the same documents and answers.
+    other = build_engine(settings, embedder)
+    assert [d.doc_id for d in other.documents()] == [d.doc_id for d in engine.documents()]
+    assert "Charlie Dietz" in other.ask("Who is the Defense Department spokesperson?").text
+
+
+def test_an_unreachable_server_is_a_clear_error(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=free_port())
+    with pytest.raises(StoreUnavailable, match="chroma run"):
+        build_engine(settings)
