@@ -20,7 +20,7 @@ $(BIN)/briefing: pyproject.toml
 setup: $(BIN)/briefing
 
 run: setup
-	$(BIN)/python app.py
+	$(BIN)/python app.py $(ARGS)
 
 test: setup
 	$(BIN)/python -m pytest -m "not slow" -q

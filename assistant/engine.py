@@ -111,7 +111,9 @@ class Engine:
         question = self.check_question(question)
         turns = _turns(history)
         self.store.require_ingested()
-        query = retrieval_query(question, turns)
+        query = retrieval_query(
+            question, turns, prompts.render(self.settings.prompts_dir, "abstain")
+        )
         passages = self.retriever.retrieve(query, k=k, mode=retriever)
         retrieved = time.perf_counter()
         if self.settings.answer_mode == "llm":
@@ -235,10 +237,22 @@ def _turns(history: HistoryLike) -> list[Turn]:
     return [t for t in turns if t.content.strip()]
 
 
-def retrieval_query(question: str, history: Sequence[Turn]) -> str:
-    """The question, prefixed by the latest user turns when it is a follow-up that leans on
-    them ("Did he confirm it?"): pronouns that point back, or too few words of its own."""
-    earlier = [t.content for t in history if t.role == "user"][-_HISTORY_TURNS:]
+def retrieval_query(question: str, history: Sequence[Turn], abstention: str = "") -> str:
+    """The question, prefixed by the latest answered user turns when it is a follow-up that
+    leans on them ("Did he confirm it?"): pronouns that point back, or too few words of its
+    own. A turn the assistant could not answer is no context for what follows."""
+    earlier = []
+    for i, turn in enumerate(history):
+        reply = history[i + 1] if i + 1 < len(history) else None
+        unanswered = bool(
+            abstention
+            and reply
+            and reply.role == "assistant"
+            and reply.content.startswith(abstention)
+        )
+        if turn.role == "user" and not unanswered:
+            earlier.append(turn.content)
+    earlier = earlier[-_HISTORY_TURNS:]
     if not earlier:
         return question
     own_words = content_words(question)

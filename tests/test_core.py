@@ -107,3 +107,15 @@ def test_bad_questions_are_refused_with_a_reason(
 def test_control_characters_are_dropped_from_questions(seed_engine: Engine) -> None:
     answer = seed_engine.ask("Who is the Defense\x00 Department\x1b spokesperson?")
     assert "Dietz" in answer.text
+
+
+def test_a_follow_up_skips_a_turn_the_documents_could_not_answer(seed_engine: Engine) -> None:
+    history = [
+        {"role": "user", "content": "Who is the Defense Department spokesperson?"},
+        {"role": "assistant", "content": "Army Lt. Col. Charlie Dietz [1]"},
+        {"role": "user", "content": "What did China's foreign ministry say?"},
+        {"role": "assistant", "content": "The documents do not answer this question."},
+    ]
+    answer = seed_engine.ask("Did he confirm it?", history)
+    assert "China" not in answer.retrieval_query
+    assert any("confirm" in c.quote for c in answer.citations)
