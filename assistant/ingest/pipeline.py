@@ -8,6 +8,7 @@ a crash at any point leaves a document that the next run re-ingests, never a dup
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -30,7 +31,9 @@ log = logging.getLogger(__name__)
 # Bump when chunking or loading changes in a way that should re-chunk every document.
 PIPELINE_VERSION = "1"
 # Embed and write this many chunks at a time: bounds memory and the work a crash can lose.
-BATCH_CHUNKS = 256
+BATCH_CHUNKS = 1024
+# Chunks per call to the model within a group (and per progress report).
+EMBED_SLICE = 256
 Progress = Callable[[int, int, str], None]
 
 
@@ -128,24 +131,24 @@ def ingest(
         done = 0
         for group in _groups(pending):
             texts = [p.text[c.char_start : c.char_end] for p in group for c in p.chunks]
-            vectors = embedder.embed(texts)
-            for p in group:
-                if p.existed:
-                    store.delete_document(p.doc_id)
-                else:
-                    store.delete_chunks(p.doc_id)  # leftovers of a crashed earlier run
+            on_slice = functools.partial(_report_slice, progress, done, total, group)
+            vectors = _embed(embedder, texts, on_slice)
+            # Per document: old record, then old chunks, then new chunks, then new record;
+            # each step batched over the group (a Chroma call per record is ~20x slower).
+            store.delete_documents([p.doc_id for p in group if p.existed])
+            # Chunks of a new document can only be leftovers of a crashed earlier run.
+            store.delete_chunks_of([p.doc_id for p in group if not p.existed])
             nodes = [
                 _node(p, c, vector)
                 for (p, c), vector in zip(((p, c) for p in group for c in p.chunks), vectors)
             ]
             store.add_nodes(nodes)
+            store.put_documents((_info(p), p.text) for p in group)
             for p in group:
-                store.put_document(_info(p), p.text)
                 (report.updated if p.existed else report.added).append(str(p.path))
             done += len(texts)
             report.chunks_embedded += len(texts)
-            if progress:
-                progress(done, total, group[-1].path.name)
+            _report(progress, done, total, group)
 
     present = {doc_id_for(f) for f in files}
     for doc_id, info in existing.items():
@@ -159,6 +162,35 @@ def ingest(
         store.bump_version()
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _embed(embedder: Embedder, texts: list[str], progress: Callable[[int], None]) -> Any:
+    """Vectors of a group's chunks, in EMBED_SLICE calls of texts of similar length.
+
+    Texts are ordered by length across the whole group, so each model batch holds chunks of
+    nearly equal size and little compute goes to padding (sorting within 256 chunks wastes
+    ~10% on padding on news text; across 1,024, ~1%), while progress is still reported often.
+    """
+    import numpy as np
+
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    for start in range(0, len(order), EMBED_SLICE):
+        rows = order[start : start + EMBED_SLICE]
+        vectors[rows] = embedder.embed([texts[i] for i in rows])
+        progress(min(start + EMBED_SLICE, len(order)))
+    return vectors
+
+
+def _report(progress: Progress | None, done: int, total: int, group: list[_Pending]) -> None:
+    if progress:
+        progress(done, total, group[-1].path.name)
+
+
+def _report_slice(
+    progress: Progress | None, done: int, total: int, group: list[_Pending], embedded: int
+) -> None:
+    _report(progress, done + embedded, total, group)
 
 
 def _groups(pending: list[_Pending]) -> Iterable[list[_Pending]]:
