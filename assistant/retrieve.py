@@ -1,6 +1,10 @@
 """Question -> ranked passages: dense (LlamaIndex over Chroma), BM25, or both fused by
 reciprocal rank. The BM25 index is rebuilt from the store whenever the store's version moves,
-so it never drifts from the chunks that dense retrieval sees."""
+so it never drifts from the chunks that dense retrieval sees.
+
+The version is read from Chroma at most every VERSION_CHECK_S seconds (changes made through
+this process's store are seen at once), and the content hash of every complete document is
+kept with the BM25 index, so a warm query costs one Chroma call: the dense search."""
 
 from __future__ import annotations
 
@@ -22,6 +26,9 @@ log = logging.getLogger(__name__)
 RRF_K = 60
 # Each retriever contributes this many candidates (at least) to the fusion.
 FUSION_DEPTH = 20
+# How stale the store version may be, in seconds, before a query reads it again: bounds how
+# long an ingest by another process goes unseen, and spares a round trip on every query.
+VERSION_CHECK_S = 1.0
 
 
 class Retriever:
@@ -33,6 +40,8 @@ class Retriever:
         self._bm25: Any = None
         self._bm25_version: str | None = None
         self._bm25_size = 0
+        # Content hash of each complete document, as of _bm25_version.
+        self._hashes: dict[str, str] = {}
         self._stats = TermStats([])
         self._lock = threading.Lock()
 
@@ -87,9 +96,12 @@ class Retriever:
         return [(r.node, float(r.score or 0.0)) for r in results if (r.score or 0.0) > 0]
 
     def _bm25_retriever(self) -> Any:
-        version = self.store.version()
+        version = self.store.version(max_age=VERSION_CHECK_S)
         with self._lock:
             if self._bm25_version != version:
+                self._hashes = {
+                    doc_id: info.content_hash for doc_id, info in self.store.documents().items()
+                }
                 self._bm25 = self._build_bm25()
                 self._bm25_version = version
             return self._bm25
@@ -128,8 +140,16 @@ class Retriever:
             self._bm25_version = None
 
     def _committed_only(self, candidates: list[tuple[Passage, str]]) -> list[Passage]:
-        """Drop chunks of documents whose ingestion is incomplete or superseded."""
-        hashes = self.store.committed(sorted({p.doc_id for p, _ in candidates}))
+        """Drop chunks of documents whose ingestion is incomplete or superseded.
+
+        Documents known complete at the current version pass without a Chroma call; any
+        other (an ingest not yet seen, or under way) is checked in the store itself.
+        """
+        self._bm25_retriever()  # brings self._hashes up to date
+        hashes = self._hashes
+        unknown = sorted({p.doc_id for p, h in candidates if hashes.get(p.doc_id) != h})
+        if unknown:
+            hashes = {**hashes, **self.store.committed(unknown)}
         kept = [p for p, content_hash in candidates if hashes.get(p.doc_id) == content_hash]
         for rank, passage in enumerate(kept, start=1):
             passage.rank = rank
