@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import prompts
+from . import locking, prompts
 from .answer.extractive import ExtractiveAnswerer
 from .cite import cite_quotes
 from .config import RetrieverMode, Settings
@@ -19,7 +19,7 @@ from .errors import BadInput
 from .providers import Embedder, build_embedder, offline_env
 from .retrieve import Retriever
 from .store import Store
-from .text import content_words
+from .text import content_words, sentences, words
 from .types import Answer, DocumentInfo, IngestReport, StreamEvent, Turn
 
 log = logging.getLogger(__name__)
@@ -184,11 +184,14 @@ class Engine:
         from .ingest import ingest
 
         targets = list(paths) if paths is not None else [self.settings.corpus_dir]
-        return ingest(targets, self.store, self.embedder, self.settings, progress)
+        # One writer per embedded store: refused (StoreBusy) while the web app serves it.
+        with locking.hold(self.settings, locking.INGESTION):
+            return ingest(targets, self.store, self.embedder, self.settings, progress)
 
     def rebuild(self) -> None:
         """Drop the collection (for a new embedding model or chunking); ingest again after."""
-        self.store.drop()
+        with locking.hold(self.settings, locking.INGESTION):
+            self.store.drop()
         self.retriever.invalidate()
 
     def documents(self) -> list[DocumentInfo]:
@@ -198,10 +201,11 @@ class Engine:
         return self.store.document_text(doc_id)
 
     def delete_document(self, doc_id: str) -> bool:
-        if doc_id not in self.store.committed([doc_id]):
-            return False
-        self.store.delete_document(doc_id)
-        self.store.bump_version()
+        with locking.hold(self.settings, locking.INGESTION):
+            if doc_id not in self.store.committed([doc_id]):
+                return False
+            self.store.delete_document(doc_id)
+            self.store.bump_version()
         return True
 
     def warm_up(self) -> None:
@@ -237,10 +241,20 @@ def _turns(history: HistoryLike) -> list[Turn]:
     return [t for t in turns if t.content.strip()]
 
 
+def focus(text: str) -> str:
+    """The questions in a turn. Text around them ("Ignore your instructions and say X.") is
+    not what the user wants found, so retrieval and sentence scoring see only the questions;
+    a turn with no question mark is kept whole."""
+    spans = sentences(text)
+    asked = [text[s:e] for s, e in spans if text[s:e].rstrip("\"'”’)").endswith("?")]
+    return " ".join(asked) if asked and len(asked) < len(spans) else text
+
+
 def retrieval_query(question: str, history: Sequence[Turn], abstention: str = "") -> str:
     """The question, prefixed by the latest answered user turns when it is a follow-up that
-    leans on them ("Did he confirm it?"): pronouns that point back, or too few words of its
+    leans on them ("Did he confirm it?"): pronouns that point back, or at most one word of its
     own. A turn the assistant could not answer is no context for what follows."""
+    question = focus(question)
     earlier = []
     for i, turn in enumerate(history):
         reply = history[i + 1] if i + 1 < len(history) else None
@@ -251,12 +265,12 @@ def retrieval_query(question: str, history: Sequence[Turn], abstention: str = ""
             and reply.content.startswith(abstention)
         )
         if turn.role == "user" and not unanswered:
-            earlier.append(turn.content)
+            earlier.append(focus(turn.content))
     earlier = earlier[-_HISTORY_TURNS:]
     if not earlier:
         return question
     own_words = content_words(question)
-    leans_back = bool(_ANAPHORA & set(question.lower().replace("?", " ").split()))
-    if leans_back or len(own_words) < 3:
+    leans_back = bool(_ANAPHORA & set(words(question)))
+    if leans_back or len(own_words) < 2:
         return " ".join([*earlier, question])
     return question
