@@ -67,6 +67,7 @@ class LLMClient:
         """Text deltas of the reply as the server sends them; LLMError on any failure,
         including a stream that ends without a single character of text."""
         produced = finished = False
+        chunks = None
         try:
             chunks = self._client.chat.completions.create(
                 **self._request(messages, max_tokens), stream=True
@@ -79,11 +80,12 @@ class LLMClient:
                         produced = True
                         yield delta
         except GeneratorExit:
-            raise
-        except LLMError:
-            raise
+            raise  # the reader stopped early (a cancelled request): not a failure
         except Exception as exc:  # noqa: BLE001 - every failure becomes one LLMError
             raise self._error(exc) from None
+        finally:
+            if chunks is not None:
+                chunks.close()  # frees the connection even when the reader stops early
         if not produced:
             raise LLMError(self._empty_message())
         if not finished:

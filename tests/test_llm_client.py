@@ -52,6 +52,16 @@ def test_json_and_streamed_replies(server):
     assert first.messages == HELLO
 
 
+def test_a_reader_that_stops_early_frees_the_connection(server):
+    llm = client(server)
+    server.reply("A long answer that nobody reads to the end.", chunk_chars=2, delay=0.01)
+    stream = llm.stream(HELLO)
+    assert next(stream) == "A "
+    stream.close()
+    server.reply("Next.")
+    assert llm.complete(HELLO) == "Next."
+
+
 def test_openai_environment_variables_are_honoured(server, monkeypatch):
     monkeypatch.delenv("BRIEFING_LLM_BASE_URL", raising=False)
     monkeypatch.delenv("BRIEFING_LLM_API_KEY", raising=False)
