@@ -33,3 +33,7 @@ class ConfigError(BriefingError):
 
 class LLMError(BriefingError):
     """The OpenAI-compatible endpoint failed; the message names the setting to check."""
+
+
+class StoreBusy(BriefingError):
+    """Another process is writing to the embedded store (see assistant.locking)."""

@@ -40,9 +40,14 @@ class Served:
     share_url: str | None
     host: str
     port: int
+    lock: Path | None = None
 
     def close(self) -> None:
         self.demo.close()
+        from . import locking
+
+        locking.release(self.lock)
+        self.lock = None
 
 
 def parse_auth(pairs: tuple[str, ...] | list[str], auth_file: Path | None) -> list[tuple[str, str]]:
@@ -117,10 +122,47 @@ def launch(
 ) -> Served:
     """Build the engine, start loading the corpus, build the UI and start serving (returns at
     once; call demo.block_thread() to wait)."""
+    from . import locking
     from .engine import build_engine
+
+    # The embedded store takes one writing process: the app holds its data folder while it
+    # serves, and `briefing ingest` meanwhile is refused with a message (see locking.py).
+    lock = locking.acquire(settings, locking.WEB_APP)
+    try:
+        served = _launch(
+            settings,
+            build_engine(settings, embedder),
+            host=host,
+            port=port,
+            share=share,
+            credentials=credentials,
+            ingest=ingest,
+            concurrency=concurrency,
+            examples=examples,
+            quiet=quiet,
+        )
+    except BaseException:
+        locking.release(lock)
+        raise
+    served.lock = lock
+    return served
+
+
+def _launch(
+    settings: Settings,
+    engine: Any,
+    *,
+    host: str,
+    port: int,
+    share: bool,
+    credentials: list[tuple[str, str]] | None,
+    ingest: bool,
+    concurrency: int,
+    examples: list[str] | None,
+    quiet: bool,
+) -> Served:
     from .web_support import Startup
 
-    engine = build_engine(settings, embedder)
     startup = Startup(engine, ingest=ingest)
     # Gradio reports usage to its servers unless told not to; this app stays offline.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
