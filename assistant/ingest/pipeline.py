@@ -151,13 +151,18 @@ def ingest(
             _report(progress, done, total, group)
 
     present = {doc_id_for(f) for f in files}
+    gone = []
     for doc_id, info in existing.items():
         if doc_id in present:
             continue
         source = Path(info.source)
         if any(source.is_relative_to(folder) for folder in folders) and not source.exists():
-            store.delete_document(doc_id)
+            gone.append(doc_id)
             report.removed.append(info.source)
+    # Chunks before records here: the file is gone, so a crash in between must leave the
+    # record (the next run prunes it again), never chunks that no record points to.
+    store.delete_chunks_of(gone)
+    store.delete_documents(gone)
     if report.changed:
         store.bump_version()
     report.seconds = time.perf_counter() - began
