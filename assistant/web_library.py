@@ -15,7 +15,13 @@ import gradio as gr
 from .engine import Engine
 from .errors import BriefingError
 from .types import IngestReport
-from .web_support import GENERIC_ERROR, check_upload, safe_upload_name, save_upload
+from .web_support import (
+    GENERIC_ERROR,
+    UPLOADS,
+    check_upload,
+    safe_upload_name,
+    save_upload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +34,7 @@ class Library:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.settings = engine.settings
-        self.uploads = self.settings.data_dir / "uploads"
+        self.uploads = self.settings.data_dir / UPLOADS
         self.lock = threading.Lock()
         self.outputs: list[Any] = []
 

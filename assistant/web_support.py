@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import threading
 import unicodedata
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 GENERIC_ERROR = "Something went wrong on the server; the details are in its log. Please try again."
 _UNSAFE_CHARS = re.compile(r"[^\w.\- ()+,@&']+")
 _SNIFF_BYTES = 8192
+UPLOADS = "uploads"  # under the data folder
 
 
 # --- uploads ----------------------------------------------------------------------------------
@@ -90,7 +93,14 @@ def save_upload(source: Path, name: str, folder: Path, *, replace: bool = False)
     if target.resolve().parent != folder.resolve():  # belt and braces: never leave the folder
         raise BadInput(f"“{name}”: cannot be saved under that name.")
     if not (target.exists() and _same_bytes(source, target)):
-        shutil.copyfile(source, target)
+        # Copied under a hidden name and renamed: a server stopped mid-copy leaves no truncated
+        # file that the next start would take for a whole upload (ingestion skips dot-files).
+        partial = folder / f".{uuid.uuid4().hex}.partial"
+        try:
+            shutil.copyfile(source, partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
     return target
 
 
@@ -206,7 +216,7 @@ class Startup:
     def _run(self) -> None:
         try:
             if self.ingest:
-                self.report = self.engine.ingest()
+                self.report = self.engine.ingest(self.targets())
                 for skipped in self.report.skipped:
                     log.warning("skipped %s: %s", skipped.path, skipped.reason)
             self.engine.warm_up()
@@ -218,6 +228,13 @@ class Startup:
             self.error = "Loading the documents failed at start; see the server log."
         finally:
             self._done.set()
+
+    def targets(self) -> list[Path]:
+        """The corpus folder, and the uploads folder: an upload whose ingestion a server stop
+        cut short is completed at the next start (its file is saved before it is ingested)."""
+        settings = self.engine.settings
+        uploads = settings.data_dir / UPLOADS
+        return [settings.corpus_dir, *([uploads] if uploads.is_dir() else [])]
 
     @property
     def done(self) -> bool:
