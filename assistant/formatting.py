@@ -3,6 +3,8 @@ Front ends format here, so the web page, the CLI and reports show sources the sa
 
 from __future__ import annotations
 
+import re
+
 from .types import Answer
 
 
@@ -26,11 +28,22 @@ def answer_as_text(answer: Answer) -> str:
 
 
 def answer_as_markdown(answer: Answer) -> str:
-    lines = [answer.text]
+    lines = [markdown_text(answer.text)]
     if answer.notice:
-        lines += ["", f"> Note: {answer.notice}"]
+        lines += ["", f"> Note: {markdown_text(answer.notice)}"]
     if answer.citations:
         lines += ["", "**Sources**", ""]
         for c in answer.citations:
-            lines.append(f"{c.number}. *{c.title}*, paragraph {c.paragraph}: “{c.quote}”")
+            title, quote = markdown_text(c.title), markdown_text(c.quote)
+            lines.append(f"{c.number}. *{title}*, paragraph {c.paragraph}: “{quote}”")
     return "\n".join(lines)
+
+
+_MARKDOWN_ACTIVE = re.compile(r"([\\\[\]<`])")
+
+
+def markdown_text(text: str) -> str:
+    """Text from a document or a user, made inert in Markdown: a quoted `![x](http://...)`
+    must not load an image (a beacon) when the export is opened, nor `<img onerror=...>` or
+    `[link](javascript:...)` become live. The text reads the same once rendered."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", text)

@@ -90,6 +90,22 @@ def _linked_markers(escaped_text: str, turn: int, by_number: dict[int, Citation]
     return MARKER.sub(link, escaped_text)
 
 
+def _answer_body(answer: Answer, turn: int) -> str:
+    """The answer text, escaped, with its [n] markers as links. Only the markers between
+    sentences are the answer's: a quoted sentence may hold bracketed numbers of its own (a
+    document's footnotes, or fake markers planted in it), which stay plain text."""
+    by_number = {c.number: c for c in answer.citations}
+    rest, pieces = answer.text, []
+    for sentence in answer.sentences:
+        at = rest.find(sentence.text) if sentence.text else -1
+        if at < 0:
+            break
+        pieces.append(_linked_markers(_lines(rest[:at]), turn, by_number))
+        pieces.append(_lines(sentence.text))
+        rest = rest[at + len(sentence.text) :]
+    return "".join(pieces) + _linked_markers(_lines(rest), turn, by_number)
+
+
 def source_html(turn: int, citation: Citation, text: str | None) -> str:
     """One source under an answer: title, paragraph, and the quote inside its paragraph."""
     if quote_matches(text, citation):
@@ -120,8 +136,7 @@ def source_html(turn: int, citation: Citation, text: str | None) -> str:
 def answer_html(answer: Answer, turn: int, lookup: TextLookup) -> str:
     """The complete chat message for an answer. Written without blank lines or indentation so
     the chat's Markdown renderer passes it through as one HTML block."""
-    by_number = {c.number: c for c in answer.citations}
-    body = _linked_markers(_lines(answer.text), turn, by_number)
+    body = _answer_body(answer, turn)
     parts = []
     if answer.abstained:
         parts.append(

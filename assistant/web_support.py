@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadInput, BriefingError
-from .formatting import answer_as_markdown
+from .formatting import answer_as_markdown, markdown_text
 from .ingest.loaders import SUPPORTED
 from .types import Answer
 
@@ -160,11 +160,12 @@ def conversation_markdown(records: Sequence[dict[str, Any]]) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Briefing Assistant conversation", "", f"_Exported {stamp}_", ""]
     for number, record in enumerate(records, start=1):
-        lines += [f"## {number}. {record.get('question', '')}", ""]
+        question = " ".join(str(record.get("question", "")).split())
+        lines += [f"## {number}. {markdown_text(question)}", ""]
         if record.get("answer"):
             lines.append(answer_as_markdown(Answer.model_validate(record["answer"])))
         else:
-            lines.append(f"> {record.get('error') or 'No answer.'}")
+            lines.append(f"> {markdown_text(record.get('error') or 'No answer.')}")
         lines.append("")
     return "\n".join(lines)
 

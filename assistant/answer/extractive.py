@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..injection import looks_like_injection
 from ..providers import Embedder
 from ..retrieve import TermStats
 from ..text import content_words, normalise, paragraphs, sentences, words
@@ -150,6 +151,8 @@ def split_candidates(passages: list[Passage]) -> list[Candidate]:
                 text = passage.text[start:end]
                 if len(text) < _MIN_SENTENCE_CHARS or not re.search(r"[A-Za-z]", text):
                     continue
+                if looks_like_injection(text):
+                    continue  # an instruction to the assistant is never evidence
                 found.append(
                     Candidate(
                         passage=passage,
