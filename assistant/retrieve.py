@@ -4,15 +4,22 @@ so it never drifts from the chunks that dense retrieval sees.
 
 The version is read from Chroma at most every VERSION_CHECK_S seconds (changes made through
 this process's store are seen at once), and the content hash of every complete document is
-kept with the BM25 index, so a warm query costs one Chroma call: the dense search."""
+kept with the BM25 index, so a warm query costs one Chroma call: the dense search. The BM25
+index and term statistics are saved under data_dir/cache/bm25, keyed by the store version, so
+a new process (the web app, a one-shot `briefing ask`) loads them instead of rebuilding."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
+import os
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .config import RetrieverMode, Settings
@@ -29,6 +36,8 @@ FUSION_DEPTH = 20
 # How stale the store version may be, in seconds, before a query reads it again: bounds how
 # long an ingest by another process goes unseen, and spares a round trip on every query.
 VERSION_CHECK_S = 1.0
+# Bump when what _save_bm25 writes changes: older caches are then ignored.
+BM25_CACHE_FORMAT = 1
 
 
 class Retriever:
@@ -102,7 +111,7 @@ class Retriever:
                 self._hashes = {
                     doc_id: info.content_hash for doc_id, info in self.store.documents().items()
                 }
-                self._bm25 = self._build_bm25()
+                self._bm25 = self._load_or_build_bm25(version)
                 self._bm25_version = version
             return self._bm25
 
@@ -111,12 +120,71 @@ class Retriever:
         self._bm25_retriever()
         return self._stats
 
+    def _load_or_build_bm25(self, version: str) -> Any:
+        folder = self._bm25_cache(version)
+        if folder is not None and (folder / "stats.json").is_file():
+            try:
+                return self._load_bm25(folder)
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # rebuilt below
+                log.warning("ignoring the unreadable BM25 cache %s: %s", folder, exc)
+        retriever = self._build_bm25()
+        if folder is not None and retriever is not None:
+            try:
+                self._save_bm25(folder, retriever)
+            except OSError as exc:
+                log.warning("could not cache the BM25 index in %s: %s", folder, exc)
+        return retriever
+
+    def _bm25_cache(self, version: str) -> Path | None:
+        """The cache folder of this collection's BM25 index at a version (None: do not cache)."""
+        if version in ("0", "empty"):  # not a unique version: never bumped
+            return None
+        settings = self.settings
+        where = (
+            f"http://{settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host
+            else str(settings.chroma_path)
+        )
+        key = f"{BM25_CACHE_FORMAT}|{where}|{self.store.name}|{version}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+        return settings.data_dir / "cache" / "bm25" / self.store.name / digest
+
+    def _save_bm25(self, folder: Path, retriever: Any) -> None:
+        """Write to a private folder, then rename: readers never see half a cache. Older
+        versions of this collection's cache are removed."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.parent / f".{folder.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            retriever.persist(str(tmp), show_progress=False)
+            stats = {"chunks": self._stats.chunks, "df": self._stats.df, "size": self._bm25_size}
+            (tmp / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
+            os.rename(tmp, folder)
+        except OSError:
+            if not folder.is_dir():  # another process may have written the same version
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for old in folder.parent.iterdir():
+            if old != folder and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _load_bm25(self, folder: Path) -> Any:
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        _quiet_bm25s()
+        stats = json.loads((folder / "stats.json").read_text(encoding="utf-8"))
+        retriever = BM25Retriever.from_persist_dir(str(folder))
+        self._stats = TermStats.from_counts(int(stats["chunks"]), stats["df"])
+        self._bm25_size = int(stats["size"])
+        log.info("loaded the BM25 index over %d chunks from %s", self._bm25_size, folder)
+        return retriever
+
     def _build_bm25(self) -> Any:
         from llama_index.core.schema import BaseNode, TextNode
         from llama_index.retrievers.bm25 import BM25Retriever
 
-        # bm25s sets its own logger to DEBUG on import; keep it at our level.
-        logging.getLogger("bm25s").setLevel(max(log.getEffectiveLevel(), logging.INFO))
+        _quiet_bm25s()
 
         nodes: list[BaseNode] = [
             TextNode(id_=cid, text=text, metadata=_passage_fields(meta))
@@ -156,6 +224,11 @@ class Retriever:
         return kept
 
 
+def _quiet_bm25s() -> None:
+    # bm25s sets its own logger to DEBUG on import; keep it at our level.
+    logging.getLogger("bm25s").setLevel(max(log.getEffectiveLevel(), logging.INFO))
+
+
 class TermStats:
     """How many chunks hold each (stemmed) content word: rare words carry more evidence."""
 
@@ -164,6 +237,13 @@ class TermStats:
         self.df: Counter[str] = Counter()
         for text in texts:
             self.df.update(set(content_words(text)))
+
+    @classmethod
+    def from_counts(cls, chunks: int, df: dict[str, int]) -> TermStats:
+        stats = cls([])
+        stats.chunks = max(chunks, 1)
+        stats.df = Counter(df)
+        return stats
 
     def idf(self, word: str) -> float:
         """Inverse document frequency; a word found nowhere gets the weight of a unique one."""
