@@ -116,6 +116,8 @@ def test_abstention_and_paraphrased_llm_citations() -> None:
     )
     m = _score({"id": "l", "question": "q"}, llm)
     assert (m.markers, m.valid_markers) == (1, 1)  # 2 of 3 content words are in chunk b
+    fallback = llm.model_copy(update={"mode": "extractive-fallback"})
+    assert _score({"id": "l", "question": "q"}, fallback).valid_markers == 0  # quotes: verbatim
     assert not _score({"id": "u", "question": "q", "answerable": False}, llm).answer_pass
 
 

@@ -209,7 +209,8 @@ def _question(r: EvalResult) -> str:
         facts = [w for fact in r.gold.must_include for w in fact]
         abstained = " (abstained)" if r.abstained else ""
         body.append(
-            f"<p><b>Answer</b>{abstained} <span class='small'>{r.latency * 1000:.0f} ms</span></p>"
+            f"<p><b>Answer</b>{abstained} <span class='small'>{r.latency * 1000:.0f} ms"
+            f"{escape(_stages(r.timings))} · mode {escape(r.mode or '-')}</span></p>"
             f"<div class='answer'>{highlight(r.answer or '', facts, 'fact')}</div>"
         )
         if r.notice:
@@ -331,6 +332,11 @@ def _fold(text: str) -> tuple[str, list[int]]:
             chars.append(piece)
             origin.append(i)
     return "".join(chars), origin
+
+
+def _stages(timings: dict[str, float]) -> str:
+    stages = [f"{k} {v * 1000:.0f} ms" for k, v in timings.items() if k in ("retrieve", "answer")]
+    return f" ({', '.join(stages)})" if stages else ""
 
 
 def _clip(text: str) -> str:

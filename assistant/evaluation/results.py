@@ -72,6 +72,9 @@ class EvalResult(BaseModel):
     retrieved: list[RetrievedPassage] = Field(default_factory=list)
     metrics: QuestionMetrics = Field(default_factory=QuestionMetrics)
     latency: float = Field(0.0, description="Wall-clock seconds of engine.ask.")
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="The engine's own per-stage seconds (Answer.timings)."
+    )
     error: str | None = Field(
         None, description="`ExceptionType: message` when the question failed."
     )

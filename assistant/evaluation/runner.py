@@ -127,6 +127,7 @@ def ask_one(
     result.abstained = answer.abstained
     result.mode = answer.mode
     result.notice = answer.notice
+    result.timings = answer.timings
     result.sentences = answer.sentences
     result.citations = answer.citations
     result.retrieved = [
