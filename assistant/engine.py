@@ -25,7 +25,14 @@ from .types import Answer, DocumentInfo, IngestReport, StreamEvent, Turn
 log = logging.getLogger(__name__)
 
 HistoryLike = Sequence[Turn | dict[str, Any] | tuple[str, str]]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters (C0, DEL, C1) and the invisible bidirectional overrides that can make a
+# question display as something else than it says.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates: what invalid UTF-8 becomes in a command-line argument (or a JSON "\\ud800").
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Bounds on the conversation a caller may send: only the latest turns are ever used.
+_MAX_TURNS = 20
+_MAX_TURN_CHARS = 10_000
 # Words that point back at an earlier turn ("Did he confirm it?").
 _ANAPHORA = frozenset(
     [
@@ -157,6 +164,11 @@ class Engine:
         """The question, cleaned, or BadInput saying what is wrong with it."""
         if not isinstance(question, str):
             raise BadInput("The question must be text.")
+        if _SURROGATE.search(question):
+            raise BadInput(
+                "The question is not valid UTF-8 text (it holds bytes of another encoding); "
+                "retype it, or set your terminal to UTF-8."
+            )
         cleaned = " ".join(_CONTROL.sub(" ", question).split())
         if not cleaned:
             raise BadInput("The question is empty: type a question about the documents.")
@@ -229,15 +241,30 @@ def _model_name(settings: Settings) -> str:
 
 
 def _turns(history: HistoryLike) -> list[Turn]:
+    """The earlier turns as Turns (BadInput when they are not turns), cleaned like a question
+    and bounded: the latest _MAX_TURNS, each clipped to _MAX_TURN_CHARS."""
+    if isinstance(history, (str, bytes)) or not isinstance(history or (), Sequence):
+        raise BadInput('The history must be a list of {"role": ..., "content": ...} turns.')
     turns = []
-    for item in history or ():
-        if isinstance(item, Turn):
-            turns.append(item)
-        elif isinstance(item, dict):
-            turns.append(Turn(role=item.get("role", "user"), content=str(item.get("content", ""))))
-        else:
-            role, content = item
-            turns.append(Turn(role=role, content=content))  # type: ignore[arg-type]
+    for item in list(history or ())[-_MAX_TURNS:]:
+        role: Any
+        content: Any
+        try:
+            if isinstance(item, Turn):
+                role, content = item.role, item.content
+            elif isinstance(item, dict):
+                role, content = item.get("role", "user"), item.get("content", "")
+            else:
+                role, content = item
+            if not isinstance(content, str):
+                raise TypeError("content must be text")
+            content = _CONTROL.sub(" ", _SURROGATE.sub("\ufffd", content))
+            turns.append(Turn(role=role, content=content[:_MAX_TURN_CHARS]))
+        except (TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            raise BadInput(
+                'Each turn of the history must be {"role": "user" or "assistant", '
+                f'"content": text}}; got {str(item)[:80]!r}.'
+            ) from exc
     return [t for t in turns if t.content.strip()]
 
 

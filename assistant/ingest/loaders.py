@@ -6,11 +6,20 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 _TITLE_MAX = 200
+# Bounds on what a PDF may cost (see _pdf): bytes per decompressed stream and per page's
+# drawing instructions (pypdf's text extraction slows down faster than linearly with them),
+# characters of text, pages, and seconds in all.
+PDF_STREAM_LIMIT = 10_000_000
+PDF_PAGE_CONTENT_LIMIT = 1_000_000
+PDF_TEXT_LIMIT = 5_000_000
+PDF_PAGE_LIMIT = 5_000
+PDF_SECONDS = 60.0
 
 
 class Unreadable(Exception):
@@ -118,25 +127,98 @@ def _html(raw: str) -> tuple[str | None, str]:
 
 
 def _pdf(path: Path, data: bytes) -> tuple[str | None, str]:
-    """Text of a PDF through LlamaIndex's PDF reader (pypdf), pages joined by blank lines."""
-    import tempfile
+    """Text of a PDF (pypdf, as LlamaIndex's PDFReader reads it), pages joined by blank lines.
 
-    from llama_index.readers.file import PDFReader
+    A PDF is compressed, so a small upload can expand enormously (a "PDF bomb"), and a page of
+    a few megabytes of drawing instructions takes minutes to read. Hence the PDF_* bounds: a
+    stream over its limit refuses the file, a page over its limit is left out (with a
+    warning), and reading stops with a message past the text, page or time limit.
+    """
+    import contextlib
+    import io
 
+    import pypdf
+
+    limits: Any = getattr(pypdf, "apply_configuration", None)  # pypdf >= 6
+    bounded = (
+        limits(
+            zlib_maximum_output_length=PDF_STREAM_LIMIT,
+            lzw_maximum_output_length=PDF_STREAM_LIMIT,
+            run_length_maximum_output_length=PDF_STREAM_LIMIT,
+            maximum_declared_stream_length=PDF_STREAM_LIMIT,
+        )
+        if limits
+        else contextlib.nullcontext()
+    )
     try:
-        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
-            handle.write(data)
-            handle.flush()
-            pages = PDFReader(return_full_document=False).load_data(Path(handle.name))
-    except Exception as exc:
-        message = str(exc) or type(exc).__name__
-        if "encrypt" in message.lower() or "password" in message.lower():
+        with bounded:
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not _opens_without_password(reader):
+                raise Unreadable("password-protected PDF; remove the password first")
+            paragraphs = _pdf_paragraphs(path, reader)
+    except Unreadable:
+        raise
+    except Exception as exc:  # pypdf raises many kinds; each becomes a skipped file
+        name = type(exc).__name__
+        message = str(exc) or name
+        if "decrypt" in name.lower() or "password" in message.lower():
             raise Unreadable("password-protected PDF; remove the password first") from exc
-        raise Unreadable(f"unreadable PDF ({message[:120]})") from exc
-    paragraphs = []
-    for page in pages:
-        paragraphs.extend(_reflow(page.text))
+        if "Limit" in name:
+            raise Unreadable(
+                "the PDF expands to more data than a document may hold (a compressed "
+                "stream over the limit); it is refused"
+            ) from exc
+        raise Unreadable(f"unreadable PDF ({name}: {message[:120]})") from exc
     return None, _clean("\n\n".join(paragraphs))
+
+
+def _pdf_paragraphs(path: Path, reader: Any) -> list[str]:
+    import time
+
+    pages = len(reader.pages)
+    if pages > PDF_PAGE_LIMIT:
+        raise Unreadable(f"the PDF has {pages:,} pages (the limit is {PDF_PAGE_LIMIT:,}); split it")
+    deadline = time.monotonic() + PDF_SECONDS
+    paragraphs: list[str] = []
+    chars = oversized = 0
+    for number, page in enumerate(reader.pages, start=1):
+        if time.monotonic() > deadline:
+            raise Unreadable(
+                f"reading the PDF took over {PDF_SECONDS:g} s (stopped at page {number} of "
+                f"{pages}); split it, or save it as text"
+            )
+        contents = page.get_contents()
+        if contents is not None and len(contents.get_data()) > PDF_PAGE_CONTENT_LIMIT:
+            oversized += 1
+            log.warning(
+                "%s: page %d has over %d bytes of drawing instructions; its text is left out",
+                path.name,
+                number,
+                PDF_PAGE_CONTENT_LIMIT,
+            )
+            continue
+        text = page.extract_text() or ""
+        chars += len(text)
+        if chars > PDF_TEXT_LIMIT:
+            raise Unreadable(
+                f"the PDF holds more than {PDF_TEXT_LIMIT:,} characters of text; "
+                "split it into smaller files"
+            )
+        paragraphs.extend(_reflow(text))
+    if oversized and not "".join(paragraphs).strip():
+        raise Unreadable(
+            f"its pages hold over {PDF_PAGE_CONTENT_LIMIT // 1_000_000} MB of drawing "
+            "instructions each (a PDF bomb?); it is refused"
+        )
+    return paragraphs
+
+
+def _opens_without_password(reader: Any) -> bool:
+    """Encrypted PDFs with an empty user password open for anyone; the rest need one."""
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # noqa: BLE001 - an unsupported cipher counts as "needs a password"
+        return False
 
 
 def _reflow(page: str) -> list[str]:

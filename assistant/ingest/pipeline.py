@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -74,10 +75,25 @@ def find_files(paths: Iterable[Path], report: IngestReport) -> tuple[list[Path],
     seen = set()
     unique = []
     for f in files:
-        if f not in seen:
-            seen.add(f)
-            unique.append(f)
+        if f in seen:
+            continue
+        seen.add(f)
+        if not _utf8(f):  # ids, sources and titles are UTF-8 text; one bad name must not sink all
+            shown = os.fsencode(f).decode("utf-8", "replace")
+            report.skipped.append(
+                Skipped(path=shown, reason="the file name is not UTF-8; rename it")
+            )
+            continue
+        unique.append(f)
     return unique, folders
+
+
+def _utf8(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def ingest(
