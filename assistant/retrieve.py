@@ -140,12 +140,9 @@ class Retriever:
         if version in ("0", "empty"):  # not a unique version: never bumped
             return None
         settings = self.settings
-        where = (
-            f"http://{settings.chroma_host}:{settings.chroma_port}"
-            if settings.chroma_host
-            else str(settings.chroma_path)
-        )
-        key = f"{BM25_CACHE_FORMAT}|{where}|{self.store.name}|{version}"
+        # Versions are unique (time, process, random), so they need no store address: a
+        # Chroma server's cache survives the server moving to another port.
+        key = f"{BM25_CACHE_FORMAT}|{self.store.name}|{version}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
         return settings.data_dir / "cache" / "bm25" / self.store.name / digest
 
