@@ -66,8 +66,8 @@ def _decode(data: bytes) -> str:
 
 def _clean(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # Control characters (other than newline and tab) are never meaningful text.
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)
+    # Control characters (other than newline and tab; C1 too) are never meaningful text.
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text)
 
 
 def _first_line_title(text: str) -> str | None:
