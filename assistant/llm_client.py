@@ -36,6 +36,11 @@ class LLMClient:
         self.settings = settings
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
         self._secret = key
+        # A password or token written into the endpoint URL is as secret as the key; the
+        # HTTP libraries log request URLs at INFO, so their records are scrubbed too.
+        self._url_secrets = url_secrets(settings.llm_base_url)
+        if self._url_secrets:
+            _Scrub.install(self._url_secrets)
         if not key and not settings.llm_base_url:
             raise LLMError(
                 "No language model is configured: set BRIEFING_LLM_API_KEY (or OPENAI_API_KEY) "
@@ -119,8 +124,9 @@ class LLMClient:
 
     def scrub(self, text: str) -> str:
         """``text`` without the API key (or anything shaped like a key) in it."""
-        if self._secret and len(self._secret) >= 4:
-            text = text.replace(self._secret, "***")
+        for secret in (self._secret, *self._url_secrets):
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "***")
         return _TOKEN.sub("***", text)
 
 
@@ -128,7 +134,7 @@ def _describe(exc: BaseException, settings: Settings) -> str:
     import httpx
     import openai
 
-    where = settings.llm_base_url or "the OpenAI API"
+    where = public_url(settings.llm_base_url) or "the OpenAI API"
     timeout = settings.llm_timeout
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         return (
@@ -206,3 +212,50 @@ def _detail(exc: Any) -> str:
     if len(message) > _DETAIL_CHARS:
         message = message[: _DETAIL_CHARS - 1] + "…"
     return f": {message}"
+
+
+class _Scrub(logging.Filter):
+    """Replaces secrets in the records of the HTTP client libraries' loggers."""
+
+    secrets: set[str] = set()
+    _installed = False
+
+    @classmethod
+    def install(cls, secrets: list[str]) -> None:
+        cls.secrets.update(s for s in secrets if len(s) >= 4)
+        if not cls._installed:
+            cls._installed = True
+            for name in ("httpx", "httpx2", "httpcore", "openai"):
+                logging.getLogger(name).addFilter(cls())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, ()
+        return True
+
+
+def public_url(url: str | None) -> str | None:
+    """The endpoint as it may be shown to people: no user:password, no query string (some
+    gateways take their key as ``?api-key=``)."""
+    if not url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The password and query values of an endpoint URL, to be scrubbed wherever text is
+    repeated."""
+    if not url:
+        return []
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    parts = urlsplit(url)
+    found = [unquote(parts.password)] if parts.password else []
+    return found + [value for _, value in parse_qsl(parts.query) if value]

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from ..config import PROJECT_ROOT, RetrieverMode, Settings
 from ..engine import Engine, build_engine
 from ..errors import BadInput, BriefingError, ConfigError
+from ..llm_client import public_url
 from ..types import Answer, IngestReport
 from . import metrics
 from .questions import Question, QuestionSet
@@ -176,6 +177,8 @@ def recorded_settings(settings: Settings) -> dict[str, Any]:
     if settings.answer_mode != "llm":
         for key in [k for k in values if k.startswith("llm_")]:
             del values[key]
+    elif values.get("llm_base_url"):  # a password in the URL is as secret as the key
+        values["llm_base_url"] = public_url(values["llm_base_url"])
     return values
 
 
