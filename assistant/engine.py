@@ -117,6 +117,17 @@ class Engine:
         began = time.perf_counter()
         question = self.check_question(question)
         turns = _turns(history)
+        with self.store.reachable():
+            yield from self._events(question, turns, k, retriever, began)
+
+    def _events(
+        self,
+        question: str,
+        turns: list[Turn],
+        k: int | None,
+        retriever: RetrieverMode | None,
+        began: float,
+    ) -> Iterator[StreamEvent]:
         self.store.require_ingested()
         query = retrieval_query(
             question, turns, prompts.render(self.settings.prompts_dir, "abstain")
@@ -197,23 +208,26 @@ class Engine:
 
         targets = list(paths) if paths is not None else [self.settings.corpus_dir]
         # One writer per embedded store: refused (StoreBusy) while the web app serves it.
-        with locking.hold(self.settings, locking.INGESTION):
+        with locking.hold(self.settings, locking.INGESTION), self.store.reachable():
             return ingest(targets, self.store, self.embedder, self.settings, progress)
 
     def rebuild(self) -> None:
         """Drop the collection (for a new embedding model or chunking); ingest again after."""
-        with locking.hold(self.settings, locking.INGESTION):
+        with locking.hold(self.settings, locking.INGESTION), self.store.reachable():
             self.store.drop()
         self.retriever.invalidate()
 
     def documents(self) -> list[DocumentInfo]:
-        return sorted(self.store.documents().values(), key=lambda d: (d.title.lower(), d.source))
+        with self.store.reachable():
+            found = self.store.documents().values()
+        return sorted(found, key=lambda d: (d.title.lower(), d.source))
 
     def document_text(self, doc_id: str) -> str | None:
-        return self.store.document_text(doc_id)
+        with self.store.reachable():
+            return self.store.document_text(doc_id)
 
     def delete_document(self, doc_id: str) -> bool:
-        with locking.hold(self.settings, locking.INGESTION):
+        with locking.hold(self.settings, locking.INGESTION), self.store.reachable():
             if doc_id not in self.store.committed([doc_id]):
                 return False
             self.store.delete_document(doc_id)
@@ -223,9 +237,10 @@ class Engine:
     def warm_up(self) -> None:
         """Load the model and build the indexes now rather than on the first question."""
         self.embedder().embed_query("warm up")
-        self.retriever.term_stats()
-        if self.store.chunk_count():
-            self.retriever.retrieve("warm up", k=1)
+        with self.store.reachable():
+            self.retriever.term_stats()
+            if self.store.chunk_count():
+                self.retriever.retrieve("warm up", k=1)
 
 
 def build_engine(settings: Settings | None = None, embedder: Embedder | None = None) -> Engine:

@@ -16,6 +16,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +69,23 @@ def _client(settings: Settings) -> Any:
         ) from exc
 
 
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether an exception (or one it was raised from) is a failed or dropped connection,
+    or the server answering that it is not ready (503 while it starts)."""
+    import httpx
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, httpx.TransportError | ConnectionError | TimeoutError):
+            return True
+        if "503" in str(seen) or "Service Unavailable" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _not_found(exc: Exception) -> bool:
     return type(exc).__name__ in ("NotFoundError", "InvalidCollectionException") or (
         "does not exist" in str(exc)
@@ -110,6 +128,25 @@ class Store:
                     f"{stored} or rebuild the collection with `briefing ingest --rebuild`."
                 )
         return collection
+
+    @contextmanager
+    def reachable(self) -> Iterator[None]:
+        """Turn a lost connection to the Chroma server into StoreUnavailable, a message for
+        people. Nothing needs rebuilding: the HTTP client reconnects on its next call, so
+        questions are answered again as soon as the server is back."""
+        try:
+            yield
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if not (self.settings.chroma_host and _connection_lost(exc)):
+                raise
+            where = f"{self.settings.chroma_host}:{self.settings.chroma_port}"
+            raise StoreUnavailable(
+                f"The Chroma server at {where} cannot be reached ({type(exc).__name__}); "
+                "check that it is running (`chroma run`). Nothing is lost: this works again "
+                "as soon as the server is back."
+            ) from exc
 
     @property
     def ready(self) -> bool:
