@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
+from assistant.evaluation.metrics import summarise  # noqa: E402
 from assistant.evaluation.questions import load_questions  # noqa: E402
+from assistant.evaluation.results import EvalResult  # noqa: E402
 from assistant.evaluation.runner import corpus_engine, run_eval  # noqa: E402
 from assistant.text import content_words, paragraphs, sentences  # noqa: E402
 from tests.openai_server import OpenAIServer  # noqa: E402
@@ -93,7 +95,15 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=None)
     parser.add_argument("--faults", action="store_true", help="spoil every other answer")
     parser.add_argument("--json", type=Path, help="write the run here")
+    parser.add_argument(
+        "--rows", type=Path, help="append each result here as it comes (JSON Lines)"
+    )
+    parser.add_argument("--summarise", type=Path, help="only report on a --rows file")
     args = parser.parse_args()
+    if args.summarise:
+        lines = args.summarise.read_text(encoding="utf-8").splitlines()
+        report([EvalResult.model_validate_json(line) for line in lines if line.strip()], {})
+        return
 
     server = None
     stand_in = StandIn(args.faults)
@@ -108,19 +118,25 @@ def main() -> None:
         llm_timeout=900,
     )
     question_set = load_questions(args.questions)
+
+    def keep(result: EvalResult) -> None:
+        if args.rows:
+            with args.rows.open("a", encoding="utf-8") as rows:
+                rows.write(result.model_dump_json() + "\n")
+
     try:
         with corpus_engine(settings, ROOT / "corpus") as (engine, _):
-            run = run_eval(engine, question_set, k=args.k)
+            run = run_eval(engine, question_set, k=args.k, progress=keep)
     finally:
         if server:
             server.close()
     if args.json:
         args.json.write_text(run.model_dump_json(indent=2), encoding="utf-8")
-    report(run, stand_in.spoiled)
+    report(run.results, stand_in.spoiled)
 
 
-def report(run: Any, spoiled: dict[str, str]) -> None:
-    summary = run.summary
+def report(results: list[EvalResult], spoiled: dict[str, str]) -> None:
+    summary = summarise(results)
     print("| metric | value |\n| --- | --- |")
     for name in (
         "questions",
@@ -136,12 +152,12 @@ def report(run: Any, spoiled: dict[str, str]) -> None:
         "latency_p50",
     ):
         print(f"| {name} | {summary.get(name)} |")
-    modes = Counter(_outcome(r) for r in run.results)
+    modes = Counter(_outcome(r) for r in results)
     print("\n| outcome | questions |\n| --- | --- |")
     for outcome, count in modes.most_common():
         print(f"| {outcome} | {count} |")
-    citations = [c for r in run.results for c in (r.citations or [])]
-    llm_citations = [c for r in run.results if r.mode == "llm" for c in (r.citations or [])]
+    citations = [c for r in results for c in (r.citations or [])]
+    llm_citations = [c for r in results if r.mode == "llm" for c in (r.citations or [])]
     flagged = sum(1 for c in llm_citations if not c.supported)
     print(
         f"\ncitations shown: {len(citations)}; in checked LLM answers: {len(llm_citations)}, "
@@ -150,15 +166,13 @@ def report(run: Any, spoiled: dict[str, str]) -> None:
     if spoiled:
         print("\n| injected fault | answers | caught (flagged, dropped or fallback) |")
         print("| --- | --- | --- |")
-        by_question = {r.question: r for r in run.results}
+        by_question = {r.question: r for r in results}
         for fault in FAULTS:
             hit = [q for q, f in spoiled.items() if f == fault]
             caught = sum(_caught(by_question[q], fault) for q in hit if q in by_question)
             print(f"| {fault} | {len(hit)} | {caught} |")
         clean = [
-            r
-            for r in run.results
-            if r.question not in spoiled and r.mode == "llm" and not r.abstained
+            r for r in results if r.question not in spoiled and r.mode == "llm" and not r.abstained
         ]
         wrongly = sum(1 for r in clean if any(not s.supported for s in r.sentences or []))
         print(f"\nunspoiled LLM answers with a sentence flagged anyway: {wrongly} of {len(clean)}")

@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 
 MODE = "llm"
 FALLBACK_MODE = "extractive-fallback"
-# Generous for a few cited sentences; stops a small local model from rambling to its limit.
-MAX_ANSWER_TOKENS = 800
+# Ample for a few cited sentences (about 300 words); stops a small local model rambling on
+# to its context limit, which takes many minutes on a CPU.
+MAX_ANSWER_TOKENS = 400
 MAX_CONDENSED_TOKENS = 120
 # Earlier turns shown to the model, and the most characters of each.
 HISTORY_TURNS = 6
