@@ -39,6 +39,11 @@ log = logging.getLogger(__name__)
 EXPORT_FORMAT = 1
 OPSET = 17
 BATCH_SIZE = 32
+# embed() calls with at least this many texts are bulk work (ingestion): they run on a session
+# with a thread per core, while questions keep the session pinned to settings.torch_threads.
+# So bulk throughput does not depend on the query-time pinning, and a question never waits
+# behind an ingest batch.
+BULK_TEXTS = 64
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
@@ -264,7 +269,6 @@ class OnnxEmbedder:
         reason = _stale_reason(settings)
         if reason is not None:
             raise ConfigError(f"{reason}: run `briefing export-onnx`.")
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         folder = model_dir(settings.embedding_model)
@@ -281,19 +285,39 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(max_length=self.window)
         self._tokenizer.no_padding()
 
+        self._onnx_path = onnx_path
+        # One run at a time per session: a session already uses every thread we allow it.
+        self._query = (self._new_session(settings.torch_threads), threading.Lock())
+        self._bulk_threads = max(settings.torch_threads, os.cpu_count() or 1)
+        self._bulk: tuple[Any, threading.Lock] | None = None
+        if self._bulk_threads == settings.torch_threads:
+            self._bulk = self._query  # same thread count: one session (and its memory) serves both
+        self._bulk_lock = threading.Lock()
+        self._cache = _QueryCache()
+
+    def _new_session(self, threads: int) -> Any:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
-        options.intra_op_num_threads = settings.torch_threads
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(
-            str(onnx_path), options, providers=["CPUExecutionProvider"]
+        return ort.InferenceSession(
+            str(self._onnx_path), options, providers=["CPUExecutionProvider"]
         )
-        # One run at a time: the session already uses every thread we allow it.
-        self._lock = threading.Lock()
-        self._cache = _QueryCache()
 
-    def _run(self, encodings: list[Encoding]) -> np.ndarray:
+    def _session_for(self, count: int) -> tuple[Any, threading.Lock]:
+        """The query session for questions and answer sentences; the bulk one (created on first
+        use) for ingestion-sized calls."""
+        if count < BULK_TEXTS:
+            return self._query
+        with self._bulk_lock:
+            if self._bulk is None:
+                self._bulk = (self._new_session(self._bulk_threads), threading.Lock())
+            return self._bulk
+
+    def _run(self, encodings: list[Encoding], session: tuple[Any, threading.Lock]) -> np.ndarray:
         """Mean-pooled vectors of one batch, padded to its longest member."""
         width = max(len(enc.ids) for enc in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
@@ -301,8 +325,9 @@ class OnnxEmbedder:
         for row, enc in enumerate(encodings):
             ids[row, : len(enc.ids)] = enc.ids
             mask[row, : len(enc.ids)] = 1
-        with self._lock:
-            (pooled,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
+        runner, lock = session
+        with lock:
+            (pooled,) = runner.run(None, {"input_ids": ids, "attention_mask": mask})
         return np.asarray(pooled, dtype=np.float32)
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -314,9 +339,10 @@ class OnnxEmbedder:
         lengths = np.array([len(enc.ids) for enc in encodings])
         order = np.argsort(-lengths, kind="stable")
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        session = self._session_for(len(texts))
         for start in range(0, len(order), self._batch_size):
             rows = order[start : start + self._batch_size]
-            vectors[rows] = self._run([encodings[i] for i in rows])
+            vectors[rows] = self._run([encodings[i] for i in rows], session)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 
