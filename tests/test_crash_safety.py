@@ -182,6 +182,7 @@ def test_killed_ingests_lose_and_duplicate_nothing(
         kills += IngestRun(folder, data, backend).kill_when(fraction, extra)
     summary = IngestRun(folder, data, backend).finish()
     assert "0 skipped" in summary, summary
+    committed_before = DOCUMENTS - int(re.match(r"(\d+) added", summary).group(1))  # type: ignore[union-attr]
     again = IngestRun(folder, data, backend).finish()  # idempotent: nothing left to do
     assert again.startswith(f"0 added, 0 updated, {DOCUMENTS} unchanged, 0 removed"), again
 
@@ -239,6 +240,7 @@ def test_killed_ingests_lose_and_duplicate_nothing(
         "documents_after_edits": figures.documents,
         "chunks": figures.chunks,
         "sigkills": kills,
+        "committed_by_the_killed_runs": committed_before,
         "plan": plan,
         "lost": 0,
         "duplicated": 0,
