@@ -186,7 +186,8 @@ def _outcome(result: Any) -> str:
         reason = "answer unsupported" if "not supported" in notice else "endpoint failed"
         return f"extractive fallback ({reason}{', abstained' if result.abstained else ''})"
     if result.abstained:
-        return "abstained" + (" (no model call)" if result.mode == "llm" else "")
+        asked = "answer" in (getattr(result, "timings", None) or {})
+        return "abstained: the model said so" if asked else "abstained before calling the model"
     flagged = any(not s.supported for s in result.sentences or [])
     return "LLM answer, some sentence flagged" if flagged else "LLM answer, all supported"
 
