@@ -1,12 +1,10 @@
-"""The optional LLM judges, against a real local HTTP server speaking the OpenAI
-chat-completions protocol (the openai client library runs unmodified)."""
+"""The optional LLM judges, against the real local HTTP server of tests/openai_server.py that
+speaks the OpenAI chat-completions protocol (the openai client library runs unmodified)."""
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,75 +17,26 @@ from assistant.evaluation.judges import LLMJudge, parse_verdict
 from assistant.evaluation.questions import load_questions
 from assistant.evaluation.runner import run_eval
 
-Responder = Callable[[str], tuple[int, str]]
+from .openai_server import Failure, OpenAIServer, Reply
 
 
-class ChatServer:
-    """Answers POST /v1/chat/completions with ``responder(prompt) -> (status, content)`` and
-    records every prompt it was sent."""
-
-    def __init__(self, responder: Responder) -> None:
-        self.prompts: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                prompt = body["messages"][-1]["content"]
-                server.prompts.append(prompt)
-                status, content = responder(prompt)
-                reply: dict[str, Any] = {
-                    "id": "chatcmpl-1",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body["model"],
-                    "choices": [
-                        {
-                            "index": 0,
-                            "finish_reason": "stop",
-                            "message": {"role": "assistant", "content": content},
-                        }
-                    ],
-                }
-                if status != 200:
-                    reply = {"error": {"message": content, "type": "server_error"}}
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def _grader(prompt: str) -> tuple[int, str]:
+def _grader(body: dict[str, Any]) -> Reply | Failure:
+    prompt = body["messages"][-1]["content"]
     if "Reference answer: BROKEN" in prompt:
-        return 500, "the judge model is down"
+        return Failure(500, "the judge model is down")
     if "Reference answer:" in prompt:
-        return 200, 'Sure! {"score": 1, "reason": "same facts"}'
-    return 200, '```json\n{"score": 0.5, "reason": "half supported"}\n```'
+        return Reply('Sure! {"score": 1, "reason": "same facts"}')
+    return Reply('```json\n{"score": 0.5, "reason": "half supported"}\n```')
 
 
 @pytest.fixture
-def server() -> Iterator[ChatServer]:
-    chat = ChatServer(_grader)
-    yield chat
-    chat.close()
+def server() -> Iterator[OpenAIServer]:
+    with OpenAIServer(responder=_grader) as chat:
+        yield chat
 
 
 def test_judges_grade_each_answer_and_survive_a_failing_call(
-    seed_engine: Engine, make_settings: Any, server: ChatServer, tmp_path: Path
+    seed_engine: Engine, make_settings: Any, server: OpenAIServer, tmp_path: Path
 ) -> None:
     rows = [
         {"id": "troops", "question": "How many North Korean troops are expected?",
@@ -113,9 +62,10 @@ def test_judges_grade_each_answer_and_survive_a_failing_call(
     s = run.summary
     assert (s["judge_correctness"], s["judge_faithfulness"], s["judge_errors"]) == (1.0, 0.5, 1)
     # The prompts carry the reference, the answer, and the text of the cited passages.
-    correctness = next(p for p in server.prompts if "More than 10,000." in p)
+    prompts = [r.prompt for r in server.chat_requests()]
+    correctness = next(p for p in prompts if "More than 10,000." in p)
     assert "over 10,000 North Korean troops" in correctness
-    faithfulness = next(p for p in server.prompts if "Cited passages" in p)
+    faithfulness = next(p for p in prompts if "Cited passages" in p)
     assert "[1] Ukrainian military intelligence" in faithfulness
 
 
