@@ -30,7 +30,14 @@ from .types import Passage
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
+# Weighted reciprocal-rank fusion: score = sum of weight / (RRF_K + rank). Measured on 1,500
+# SQuAD v1.1 dev questions over all 2,067 paragraphs (hit@1 / hit@5): plain RRF (k=60, equal
+# weights) 0.711 / 0.925, BM25 alone 0.775 / 0.921, dense alone 0.600 / 0.842, these values
+# 0.759 / 0.945. On the seed set (many paraphrases) they raise source recall@1 from 0.804 to
+# 0.817. A heavier BM25 weight (3.0) wins SQuAD's hit@1 (0.778) but costs the seed set's
+# paraphrases (recall@1 0.760), so the balance is kept here.
+RRF_K = 5
+FUSION_WEIGHTS = {"dense": 1.0, "bm25": 1.5}
 # Each retriever contributes this many candidates (at least) to the fusion.
 FUSION_DEPTH = 20
 # How stale the store version may be, in seconds, before a query reads it again: bounds how
@@ -273,7 +280,8 @@ def _fuse(ranked: list[list[tuple[Any, float]]], names: list[str]) -> list[tuple
             nid = node.node_id
             nodes[nid] = node
             scores.setdefault(nid, {})[name] = round(score, 6)
-            fused[nid] = fused.get(nid, 0.0) + (1.0 / (RRF_K + rank) if len(ranked) > 1 else score)
+            weight = FUSION_WEIGHTS[name] / (RRF_K + rank)
+            fused[nid] = fused.get(nid, 0.0) + (weight if len(ranked) > 1 else score)
     passages = []
     for nid in sorted(fused, key=lambda n: -fused[n]):
         meta = nodes[nid].metadata
