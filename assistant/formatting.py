@@ -18,6 +18,10 @@ def answer_as_text(answer: Answer) -> str:
             for p in answer.passages[:3]:
                 lines.append(f"  - {p.title}, {p.paragraph_label}")
         return "\n".join(lines)
+    flagged = [s.text for s in answer.sentences if not s.supported]
+    if flagged:
+        lines += ["", "Not supported by the cited passages (check before relying on them):"]
+        lines += [f"  - {text}" for text in flagged]
     lines += ["", "Sources:"]
     for c in answer.citations:
         flag = "" if c.supported else "  (not supported by the passage)"

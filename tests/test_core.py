@@ -129,3 +129,12 @@ def test_instructions_around_a_question_do_not_steer_retrieval(seed_engine: Engi
     answer = seed_engine.ask(question)
     assert answer.retrieval_query == "Who is the Defense Department spokesperson?"
     assert "Dietz" in answer.text and "PWNED" not in answer.text
+
+
+def test_the_terminal_flags_sentences_without_support(seed_engine: Engine) -> None:
+    from assistant.formatting import answer_as_text
+
+    answer = seed_engine.ask("Where were brigades assembled?")
+    assert "Not supported" not in answer_as_text(answer)
+    answer.sentences[0].supported = False
+    assert f"  - {answer.sentences[0].text}" in answer_as_text(answer)
