@@ -35,6 +35,13 @@ def med(runs: list[Any] | None, path: str = "") -> float | None:
     return round(statistics.median(values), 4) if values else None
 
 
+def _seconds(runs: list[Any] | None, key: str) -> float | None:
+    """A timed command's figure; older result files hold plain wall-clock seconds."""
+    if runs and not isinstance(runs[0], dict):
+        return med(runs) if key == "wall_s" else None
+    return med(runs, key)
+
+
 def _best(*values: float | None) -> float | None:
     present = [v for v in values if v is not None]
     return min(present) if present else None
@@ -99,9 +106,11 @@ def scale_summary(s: dict[str, Any]) -> dict[str, Any]:
         "source_recall_at_3": ours_recall,
         "source_recall_at_k": med(s.get("query"), "source_recall_at_k"),
         "top_k": med(s.get("query"), "top_k"),
-        "cli_help_s": med(s.get("cli_help_s")),
-        "cli_ask_s": med(s.get("cli_ask_s")),
+        "cli_help_s": _seconds(s.get("cli_help_s"), "wall_s"),
+        "cli_ask_s": _seconds(s.get("cli_ask_s"), "wall_s"),
+        "cli_ask_cpu_s": _seconds(s.get("cli_ask_s"), "cpu_s"),
         "app_answered_s": med(s.get("app"), "answered_s"),
+        "app_cpu_s": med(s.get("app"), "cpu_s_to_answer"),
         "app_rss_mb": med(s.get("app"), "rss_mb_after_20"),
         "app_peak_rss_mb": med(s.get("app"), "peak_rss_mb"),
         # the reference
@@ -221,7 +230,9 @@ ROWS = [
         " s",
         "time",
     ),
+    ("  CPU seconds used by the one-shot ask", "cli_ask_cpu_s", None, " s", None),
     ("app start until it answers", "app_answered_s", None, " s", None),
+    ("  CPU seconds used by the app until then", "app_cpu_s", None, " s", None),
     ("app memory after 21 answers / peak", "app_rss_mb", None, " MB", None),
 ]
 
