@@ -21,6 +21,7 @@ import re
 import tempfile
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ import numpy as np
 from .config import Settings
 from .errors import ConfigError
 from .providers import DEFAULT_MODEL, _QueryCache, model_dir, model_window, offline_env
+from .sentence_vectors import pool_spans
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when the graph's inputs, outputs or pooling change: older exports are then stale.
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2  # 2: token states as a second output, for sentence vectors
 OPSET = 17
 BATCH_SIZE = 32
 # embed() calls with at least this many texts are bulk work (ingestion): they run on a session
@@ -182,7 +184,9 @@ def export_onnx(settings: Settings, *, force: bool = False) -> Path:
             super().__init__()
             self.encoder = encoder
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+        ) -> tuple[torch.Tensor, torch.Tensor]:
             extra = {}
             if takes_token_types:  # single texts: segment 0 everywhere, as the tokenizer says
                 extra["token_type_ids"] = torch.zeros_like(input_ids)
@@ -190,8 +194,9 @@ def export_onnx(settings: Settings, *, force: bool = False) -> Path:
                 input_ids=input_ids, attention_mask=attention_mask, **extra
             ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            # Same clamp as sentence-transformers' Pooling layer.
-            return (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            # Same clamp as sentence-transformers' Pooling layer. The token states are an
+            # output too: ingestion pools them per sentence (sentence_vectors.py).
+            return (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9), tokens
 
     wrapper = _MeanPooled(model).eval()
     # A padded trace batch keeps the masking ops in the graph.
@@ -213,11 +218,12 @@ def export_onnx(settings: Settings, *, force: bool = False) -> Path:
                 (ids, mask),
                 str(tmp),
                 input_names=["input_ids", "attention_mask"],
-                output_names=["sentence_embedding"],
+                output_names=["sentence_embedding", "token_embeddings"],
                 dynamic_axes={
                     "input_ids": {0: "batch", 1: "sequence"},
                     "attention_mask": {0: "batch", 1: "sequence"},
                     "sentence_embedding": {0: "batch"},
+                    "token_embeddings": {0: "batch", 1: "sequence"},
                 },
                 opset_version=OPSET,
                 do_constant_folding=True,
@@ -252,10 +258,15 @@ def _verify_export(path: Path, reference: Any, vocab: int) -> int:
     mask[2, 3:] = 0
     ids[mask == 0] = 0
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    got, got_tokens = session.run(None, {"input_ids": ids, "attention_mask": mask})
     with torch.no_grad():
-        want = reference(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
-    error = float(np.abs(got - want).max())
+        want, want_tokens = (
+            t.numpy() for t in reference(torch.from_numpy(ids), torch.from_numpy(mask))
+        )
+    real = mask.astype(bool)
+    error = max(
+        float(np.abs(got - want).max()), float(np.abs(got_tokens - want_tokens)[real].max())
+    )
     if got.shape != want.shape or error > 1e-3:
         raise RuntimeError(f"ONNX export differs from torch (max abs error {error:.2e})")
     return int(got.shape[1])
@@ -317,8 +328,10 @@ class OnnxEmbedder:
                 self._bulk = (self._new_session(self._bulk_threads), threading.Lock())
             return self._bulk
 
-    def _run(self, encodings: list[Encoding], session: tuple[Any, threading.Lock]) -> np.ndarray:
-        """Mean-pooled vectors of one batch, padded to its longest member."""
+    def _run(
+        self, encodings: list[Encoding], session: tuple[Any, threading.Lock], outputs: list[str]
+    ) -> list[np.ndarray]:
+        """The named outputs for one batch, padded to its longest member."""
         width = max(len(enc.ids) for enc in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -327,24 +340,38 @@ class OnnxEmbedder:
             mask[row, : len(enc.ids)] = 1
         runner, lock = session
         with lock:
-            (pooled,) = runner.run(None, {"input_ids": ids, "attention_mask": mask})
-        return np.asarray(pooled, dtype=np.float32)
+            return runner.run(outputs, {"input_ids": ids, "attention_mask": mask})
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+    def _batches(self, texts: list[str]) -> Iterator[tuple[np.ndarray, list[Encoding], Any]]:
+        """(rows, encodings, session) per model batch. Texts of similar length are batched
+        together so little compute goes to padding; rows say where each result belongs."""
         encodings = self._tokenizer.encode_batch(list(texts))
-        # Batch texts of similar length together so little compute goes to padding; write
-        # each batch back to its original rows.
         lengths = np.array([len(enc.ids) for enc in encodings])
         order = np.argsort(-lengths, kind="stable")
-        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         session = self._session_for(len(texts))
         for start in range(0, len(order), self._batch_size):
             rows = order[start : start + self._batch_size]
-            vectors[rows] = self._run([encodings[i] for i in rows], session)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+            yield rows, [encodings[i] for i in rows], session
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        for rows, encodings, session in self._batches(texts):
+            (vectors[rows],) = self._run(encodings, session, ["sentence_embedding"])
+        return _unit(vectors)
+
+    def embed_with_sentences(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """embed(), plus unit vectors of the given character spans of each text (its sentences),
+        mean-pooled from the same run's token states: no extra model work."""
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.empty((0, self.dim), dtype=np.float32)] * len(texts)
+        for rows, encodings, session in self._batches(texts):
+            outputs = ["sentence_embedding", "token_embeddings"]
+            vectors[rows], tokens = self._run(encodings, session, outputs)
+            for row, encoding, states in zip(rows, encodings, tokens):
+                pooled[row] = pool_spans(states, encoding.offsets, spans[row])
+        return _unit(vectors), pooled
 
     def embed_query(self, text: str) -> np.ndarray:
         cached = self._cache.get(text)
@@ -352,3 +379,8 @@ class OnnxEmbedder:
             cached = self.embed([text])[0]
             self._cache.put(text, cached)
         return cached
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)

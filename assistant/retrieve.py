@@ -24,6 +24,7 @@ from typing import Any
 
 from .config import RetrieverMode, Settings
 from .providers import Embedder, llama_embedding
+from .sentence_vectors import METADATA_KEY as VECTORS_KEY
 from .store import Store
 from .text import content_words
 from .types import Passage
@@ -266,7 +267,7 @@ _FIELDS = (
 
 
 def _passage_fields(meta: dict[str, Any]) -> dict[str, Any]:
-    return {key: meta[key] for key in (*_FIELDS, "content_hash") if key in meta}
+    return {key: meta[key] for key in (*_FIELDS, "content_hash", VECTORS_KEY) if key in meta}
 
 
 def _fuse(ranked: list[list[tuple[Any, float]]], names: list[str]) -> list[tuple[Passage, str]]:
@@ -290,6 +291,7 @@ def _fuse(ranked: list[list[tuple[Any, float]]], names: list[str]) -> list[tuple
             text=nodes[nid].get_content(),
             score=round(fused[nid], 6),
             scores=scores[nid],
+            sentence_vectors=meta.get(VECTORS_KEY),
             **{key: meta[key] for key in _FIELDS},
         )
         passages.append((passage, meta.get("content_hash", "")))

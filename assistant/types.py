@@ -24,6 +24,12 @@ class Passage(BaseModel):
     scores: dict[str, float] = Field(
         default_factory=dict, description="Per-retriever scores (dense cosine, bm25)."
     )
+    sentence_vectors: str | None = Field(
+        None,
+        exclude=True,
+        repr=False,
+        description="The chunk's sentence vectors from ingestion (sentence_vectors.pack).",
+    )
 
     @property
     def paragraph_label(self) -> str:

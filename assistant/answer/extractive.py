@@ -23,7 +23,8 @@ import numpy as np
 from ..injection import looks_like_injection
 from ..providers import Embedder
 from ..retrieve import TermStats
-from ..text import content_words, normalise, paragraphs, sentences, words
+from ..sentence_vectors import sentence_spans, unpack
+from ..text import content_words, normalise, words
 from ..types import Passage
 
 SEMANTIC_WEIGHT = 0.6
@@ -33,6 +34,8 @@ RANK_DECAY = 0.015
 RUNNER_UP_RATIO = 0.85
 _MIN_SENTENCE_CHARS = 12
 HEADING_FACTOR = 0.85
+# Sentences re-scored with their own embedding after the stored in-context vectors rank them.
+SHORTLIST = 4
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 _NUMBER = re.compile(
@@ -58,6 +61,7 @@ class Candidate:
     char_end: int
     text: str
     paragraph: int
+    slot: int = -1  # which of its passage's sentences: the row of the passage's stored vectors
     semantic: float = 0.0
     lexical: float = 0.0
     fit: float = 1.0
@@ -95,23 +99,20 @@ class ExtractiveAnswerer:
             return Selection([], True, 0.0)
         embedder = self._get_embedder()
         question_vector = embedder.embed_query(query)
-        vectors = self._sentence_vectors(embedder, [c.text for c in candidates])
-        semantic = vectors @ question_vector
+        vectors, stored = self._sentence_vectors(embedder, candidates)
         terms = _weighted_terms(query, stats)
         wanted = expected_type(query)
-        for candidate, similarity in zip(candidates, semantic):
-            candidate.semantic = float(similarity)
-            candidate.lexical = _coverage(terms, candidate.text)
-            candidate.fit = _fit(wanted, candidate.text, query)
-            if not _ENDS_SENTENCE.search(candidate.text):
-                candidate.fit *= HEADING_FACTOR  # a heading names a topic; it rarely answers
-            combined = (
-                SEMANTIC_WEIGHT * max(candidate.semantic, 0.0)
-                + (1 - SEMANTIC_WEIGHT) * candidate.lexical
-            )
-            decay = 1.0 - RANK_DECAY * (candidate.passage.rank - 1)
-            candidate.score = round(combined * candidate.fit * decay, 4)
+        for candidate, similarity in zip(candidates, vectors @ question_vector):
+            _score(candidate, float(similarity), terms, wanted, query)
         ranked = sorted(candidates, key=lambda c: -c.score)
+        if stored:
+            # In-context vectors shortlist; the leaders are then judged on their own, as the
+            # evidence threshold was set for sentences embedded alone.
+            shortlist = ranked[:SHORTLIST]
+            alone = self._embed_cached(embedder, [c.text for c in shortlist])
+            for candidate, similarity in zip(shortlist, alone @ question_vector):
+                _score(candidate, float(similarity), terms, wanted, query)
+            ranked = sorted(shortlist, key=lambda c: -c.score) + ranked[SHORTLIST:]
         best = ranked[0]
         if best.score < self.min_evidence:
             return Selection([], True, best.score, ranked)
@@ -127,8 +128,29 @@ class ExtractiveAnswerer:
             covered |= new_words
         return Selection(chosen, False, best.score, ranked)
 
-    def _sentence_vectors(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
-        """Sentence embeddings, cached: the same passages come back for related questions."""
+    def _sentence_vectors(
+        self, embedder: Embedder, candidates: list[Candidate]
+    ) -> tuple[np.ndarray, bool]:
+        """One unit vector per candidate: the vectors stored with its chunk at ingestion when
+        present, else the sentence embedded now (cached: related questions bring back the same
+        passages)."""
+        stored = {
+            p.chunk_id: stored_vectors(p, embedder.dim)
+            for p in {c.passage.chunk_id: c.passage for c in candidates}.values()
+        }
+        rows = np.empty((len(candidates), embedder.dim), dtype=np.float32)
+        to_embed: list[int] = []
+        for i, candidate in enumerate(candidates):
+            vectors = stored[candidate.passage.chunk_id]
+            if vectors is None:
+                to_embed.append(i)
+            else:
+                rows[i] = vectors[candidate.slot]
+        if to_embed:
+            rows[to_embed] = self._embed_cached(embedder, [candidates[i].text for i in to_embed])
+        return rows, len(to_embed) < len(candidates)
+
+    def _embed_cached(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
@@ -142,26 +164,49 @@ class ExtractiveAnswerer:
             return np.stack([self._cache[t] for t in texts])
 
 
+def _score(
+    candidate: Candidate, similarity: float, terms: dict[str, float], wanted: str | None, query: str
+) -> None:
+    candidate.semantic = similarity
+    candidate.lexical = _coverage(terms, candidate.text)
+    candidate.fit = _fit(wanted, candidate.text, query)
+    if not _ENDS_SENTENCE.search(candidate.text):
+        candidate.fit *= HEADING_FACTOR  # a heading names a topic; it rarely answers
+    combined = SEMANTIC_WEIGHT * max(similarity, 0.0) + (1 - SEMANTIC_WEIGHT) * candidate.lexical
+    decay = 1.0 - RANK_DECAY * (candidate.passage.rank - 1)
+    candidate.score = round(combined * candidate.fit * decay, 4)
+
+
+def stored_vectors(passage: Passage, dim: int) -> np.ndarray | None:
+    """The passage's sentence vectors from ingestion, when present and one per sentence."""
+    if not passage.sentence_vectors:
+        return None
+    vectors = unpack(passage.sentence_vectors, dim)
+    if vectors is None or len(vectors) != sum(1 for _ in sentence_spans(passage.text)):
+        return None  # written by a different sentence splitter or model: embed afresh
+    return vectors
+
+
 def split_candidates(passages: list[Passage]) -> list[Candidate]:
     """Every sentence of every passage, with document offsets and its paragraph number."""
     found = []
     for passage in passages:
-        for number, (p_start, p_end) in enumerate(paragraphs(passage.text)):
-            for start, end in sentences(passage.text, p_start, p_end):
-                text = passage.text[start:end]
-                if len(text) < _MIN_SENTENCE_CHARS or not re.search(r"[A-Za-z]", text):
-                    continue
-                if looks_like_injection(text):
-                    continue  # an instruction to the assistant is never evidence
-                found.append(
-                    Candidate(
-                        passage=passage,
-                        char_start=passage.char_start + start,
-                        char_end=passage.char_start + end,
-                        text=text,
-                        paragraph=passage.paragraph_start + number,
-                    )
+        for slot, (number, start, end) in enumerate(sentence_spans(passage.text)):
+            text = passage.text[start:end]
+            if len(text) < _MIN_SENTENCE_CHARS or not re.search(r"[A-Za-z]", text):
+                continue
+            if looks_like_injection(text):
+                continue  # an instruction to the assistant is never evidence
+            found.append(
+                Candidate(
+                    passage=passage,
+                    char_start=passage.char_start + start,
+                    char_end=passage.char_start + end,
+                    text=text,
+                    paragraph=passage.paragraph_start + number,
+                    slot=slot,
                 )
+            )
     return found
 
 
