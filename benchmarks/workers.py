@@ -146,16 +146,22 @@ def ingest(
     load_s = time.perf_counter() - began
 
     spent = [0.0]
-    embed = embedder.embed
 
-    def timed_embed(texts: list[str]) -> Any:
-        start = time.perf_counter()
-        try:
-            return embed(texts)
-        finally:
-            spent[0] += time.perf_counter() - start
+    def timed(call: Any) -> Any:
+        def wrapper(*args: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return call(*args)
+            finally:
+                spent[0] += time.perf_counter() - start
 
-    embedder.embed = timed_embed  # type: ignore[method-assign]
+        return wrapper
+
+    # The model's share of the ingest: plain embed() and, where the backend has it, the call
+    # that also pools sentence vectors from the same run.
+    embedder.embed = timed(embedder.embed)  # type: ignore[method-assign]
+    if hasattr(embedder, "embed_with_sentences"):
+        embedder.embed_with_sentences = timed(embedder.embed_with_sentences)
     report = engine.ingest([Path(p) for p in paths])
     seconds = report.seconds
     result: dict[str, Any] = {

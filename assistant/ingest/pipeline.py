@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any
 from ..config import Settings
 from ..errors import BadInput
 from ..providers import Embedder, load_tokenizer, model_dir, model_window
+from ..sentence_vectors import METADATA_KEY as VECTORS_KEY
+from ..sentence_vectors import pack, sentence_spans
 from ..store import Store
 from ..types import DocumentInfo, IngestReport, Skipped
 from .chunking import Chunk, chunk_document
@@ -144,27 +147,23 @@ def ingest(
     total = sum(len(p.chunks) for p in pending)
     if pending:
         embedder = get_embedder()
-        done = 0
-        for group in _groups(pending):
-            texts = [p.text[c.char_start : c.char_end] for p in group for c in p.chunks]
-            on_slice = functools.partial(_report_slice, progress, done, total, group)
-            vectors = _embed(embedder, texts, on_slice)
-            # Per document: old record, then old chunks, then new chunks, then new record;
-            # each step batched over the group (a Chroma call per record is ~20x slower).
-            store.delete_documents([p.doc_id for p in group if p.existed])
-            # Chunks of a new document can only be leftovers of a crashed earlier run.
-            store.delete_chunks_of([p.doc_id for p in group if not p.existed])
-            nodes = [
-                _node(p, c, vector)
-                for (p, c), vector in zip(((p, c) for p in group for c in p.chunks), vectors)
-            ]
-            store.add_nodes(nodes)
-            store.put_documents((_info(p), p.text) for p in group)
-            for p in group:
-                (report.updated if p.existed else report.added).append(str(p.path))
-            done += len(texts)
-            report.chunks_embedded += len(texts)
-            _report(progress, done, total, group)
+        embedded = 0
+        # Building a group's records and writing them run on a writer thread while the model
+        # embeds the next group: that work is single-threaded, so a core would otherwise idle.
+        # One group at a time is in flight, and groups are written in order.
+        in_flight: tuple[Future[None], list[_Pending]] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+            for group in _groups(pending):
+                texts = [p.text[c.char_start : c.char_end] for p in group for c in p.chunks]
+                on_slice = functools.partial(_report_slice, progress, embedded, total, group)
+                vectors, sentence_vectors = _embed(embedder, texts, on_slice)
+                embedded += len(texts)
+                if in_flight is not None:
+                    _written(*in_flight, report)
+                write = writer.submit(_write_group, store, group, vectors, sentence_vectors)
+                in_flight = write, group
+            if in_flight is not None:
+                _written(*in_flight, report)
 
     present = {doc_id_for(f) for f in files}
     gone = []
@@ -185,8 +184,12 @@ def ingest(
     return report
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: Callable[[int], None]) -> Any:
-    """Vectors of a group's chunks, in EMBED_SLICE calls of texts of similar length.
+def _embed(
+    embedder: Embedder, texts: list[str], progress: Callable[[int], None]
+) -> tuple[Any, list[str | None]]:
+    """Vectors of a group's chunks, in EMBED_SLICE calls of texts of similar length, and each
+    chunk's packed sentence vectors when the embedder can pool them from the same model run
+    (None otherwise: the answerer then embeds those sentences when it needs them).
 
     Texts are ordered by length across the whole group, so each model batch holds chunks of
     nearly equal size and little compute goes to padding (sorting within 256 chunks wastes
@@ -194,13 +197,48 @@ def _embed(embedder: Embedder, texts: list[str], progress: Callable[[int], None]
     """
     import numpy as np
 
+    with_sentences = getattr(embedder, "embed_with_sentences", None)
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    packed: list[str | None] = [None] * len(texts)
     for start in range(0, len(order), EMBED_SLICE):
         rows = order[start : start + EMBED_SLICE]
-        vectors[rows] = embedder.embed([texts[i] for i in rows])
+        batch = [texts[i] for i in rows]
+        if with_sentences is None:
+            vectors[rows] = embedder.embed(batch)
+        else:
+            spans = [[(s, e) for _, s, e in sentence_spans(text)] for text in batch]
+            vectors[rows], per_text = with_sentences(batch, spans)
+            for row, sentence_rows in zip(rows, per_text):
+                packed[row] = pack(sentence_rows)
         progress(min(start + EMBED_SLICE, len(order)))
-    return vectors
+    return vectors, packed
+
+
+def _write_group(
+    store: Store, group: list[_Pending], vectors: Any, sentence_vectors: list[str | None]
+) -> None:
+    """Per document: old record, then old chunks, then new chunks, then new record; each step
+    batched over the group (a Chroma call per record is ~20x slower)."""
+    nodes = [
+        _node(p, c, vector, packed)
+        for (p, c), vector, packed in zip(
+            ((p, c) for p in group for c in p.chunks), vectors, sentence_vectors
+        )
+    ]
+    store.delete_documents([p.doc_id for p in group if p.existed])
+    # Chunks of a new document can only be leftovers of a crashed earlier run.
+    store.delete_chunks_of([p.doc_id for p in group if not p.existed])
+    store.add_nodes(nodes)
+    store.put_documents((_info(p), p.text) for p in group)
+
+
+def _written(future: Future[None], group: list[_Pending], report: IngestReport) -> None:
+    """Wait for a group's writes (re-raising their error), then count its documents."""
+    future.result()
+    for p in group:
+        (report.updated if p.existed else report.added).append(str(p.path))
+    report.chunks_embedded += sum(len(p.chunks) for p in group)
 
 
 def _report(progress: Progress | None, done: int, total: int, group: list[_Pending]) -> None:
@@ -250,7 +288,7 @@ def _info(p: _Pending) -> DocumentInfo:
     )
 
 
-def _node(p: _Pending, chunk: Chunk, vector: Any) -> Any:
+def _node(p: _Pending, chunk: Chunk, vector: Any, sentence_vectors: str | None) -> Any:
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
     metadata = {
@@ -263,6 +301,8 @@ def _node(p: _Pending, chunk: Chunk, vector: Any) -> Any:
         "char_end": chunk.char_end,
         "content_hash": p.content_hash,
     }
+    if sentence_vectors:
+        metadata[VECTORS_KEY] = sentence_vectors
     return TextNode(
         id_=f"{p.doc_id}:{chunk.index:05d}",
         text=p.text[chunk.char_start : chunk.char_end],
