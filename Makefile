@@ -33,7 +33,8 @@ lint: setup
 	$(BIN)/mypy assistant
 
 bench: setup
-	$(BIN)/python benchmarks/ask_latency.py
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) data .cache test-artifacts
