@@ -128,11 +128,14 @@ class Engine:
         retriever: RetrieverMode | None,
         began: float,
     ) -> Iterator[StreamEvent]:
-        self.store.require_ingested()
+        if not self.store.ready:
+            self.store.require_ingested()
         query = retrieval_query(
             question, turns, prompts.render(self.settings.prompts_dir, "abstain")
         )
         passages = self.retriever.retrieve(query, k=k, mode=retriever)
+        if not passages:  # counting chunks costs a store call: only when nothing came back
+            self.store.require_ingested()
         retrieved = time.perf_counter()
         if self.settings.answer_mode == "llm":
             yield from self._llm_answerer().stream(question, turns, query, passages, began)
