@@ -138,7 +138,9 @@ class Engine:
             self.store.require_ingested()
         retrieved = time.perf_counter()
         if self.settings.answer_mode == "llm":
-            yield from self._llm_answerer().stream(question, turns, query, passages, began)
+            yield from self._llm_answerer().stream(
+                question, turns, query, passages, began, k, retriever
+            )
             return
         selection = self.extractive.select(query, passages, self.retriever.term_stats())
         if selection.abstained:

@@ -240,6 +240,16 @@ def test_a_follow_up_is_condensed_for_retrieval_then_answered_with_the_conversat
     assert "Charlie Dietz" in answer.passages[0].text
 
 
+def test_a_condensed_follow_up_is_retrieved_with_the_callers_k_and_retriever(llm_engine, server):
+    engine = llm_engine()
+    server.reply(f"Standalone question: {CONDENSED}")
+    server.reply("Dietz said he can't confirm any North Korean internet habits [1].")
+    answer = engine.ask(FOLLOW_UP, HISTORY, k=2, retriever="bm25")
+    assert answer.retrieval_query == CONDENSED
+    assert len(answer.passages) == 2
+    assert all(set(p.scores) == {"bm25"} for p in answer.passages)
+
+
 def test_a_standalone_question_is_not_condensed(llm_engine, server):
     engine = llm_engine()
     server.reply(DIETZ_ANSWER.format(n=dietz_passage(engine)))

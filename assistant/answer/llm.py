@@ -33,6 +33,7 @@ from ..text import normalise
 from ..types import Answer, Passage, StreamEvent, Turn
 
 if TYPE_CHECKING:
+    from ..config import RetrieverMode
     from ..engine import Engine
     from .extractive import Selection
 
@@ -89,8 +90,11 @@ class LLMAnswerer:
         query: str,
         passages: list[Passage],
         began: float,
+        k: int | None = None,
+        retriever: RetrieverMode | None = None,
     ) -> Iterator[StreamEvent]:
-        """Text deltas as the model writes, then the checked Answer (see the module doc)."""
+        """Text deltas as the model writes, then the checked Answer (see the module doc).
+        ``k`` and ``retriever`` are the caller's, used again when a follow-up is condensed."""
         timings = {"retrieve": round(time.perf_counter() - began, 5)}
         engine = self.engine
         abstain = prompts.render(self.settings.prompts_dir, "abstain")
@@ -100,7 +104,9 @@ class LLMAnswerer:
             client = self.client()
             if turns and query != question:
                 started = time.perf_counter()
-                query, passages = self._condense(client, question, turns, query, passages)
+                query, passages = self._condense(
+                    client, question, turns, query, passages, k, retriever
+                )
                 timings["condense"] = round(time.perf_counter() - started, 5)
         except LLMError as exc:
             answer = self._fallback(question, query, passages, str(exc), timings)
@@ -169,6 +175,8 @@ class LLMAnswerer:
         turns: Sequence[Turn],
         query: str,
         passages: list[Passage],
+        k: int | None,
+        retriever: RetrieverMode | None,
     ) -> tuple[str, list[Passage]]:
         """A standalone rewrite of a follow-up and the passages retrieved for it; the
         history-aware query and its passages when the rewrite is unusable."""
@@ -183,8 +191,7 @@ class LLMAnswerer:
         if condensed is None:
             log.info("Unusable condensed question %r; keeping %r", reply[:200], query)
             return query, passages
-        k = len(passages) or None
-        return condensed, self.engine.retriever.retrieve(condensed, k=k)
+        return condensed, self.engine.retriever.retrieve(condensed, k=k, mode=retriever)
 
     # --- answers --------------------------------------------------------------------------
     def _checked(
