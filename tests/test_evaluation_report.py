@@ -4,7 +4,6 @@ file opens in headless Chromium without touching the network (screenshots in tes
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,6 @@ from assistant.evaluation.runner import corpus_engine, run_eval
 from .conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HOSTILE = (
     "Harbour Report\n\n"
     "The harbour master is <script>alert('pwned')</script> Ingrid Halvorsen, appointed in "
@@ -97,37 +85,31 @@ def seed_report(seed_engine: Engine, tmp_path: Path) -> Path:
 
 
 @pytest.mark.browser
-def test_report_opens_in_headless_chromium(seed_report: Path) -> None:
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
-        pytest.skip("Chromium is not installed (apt-get install chromium); no screenshot taken")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is absent")
-    executable = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+def test_report_opens_in_headless_chromium(seed_report: Path, browser: Any) -> None:
     requests: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("request", lambda r: requests.append(r.url))
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(seed_report.as_uri())
-            assert page.title().startswith("Evaluation of")
-            assert page.locator("svg").count() == 2  # metrics per kind, latency histogram
-            assert page.locator("details.q").count() == 4
-            assert page.locator("text=questions worse").first.is_visible()
-            page.screenshot(path=str(ARTIFACTS / "eval-report.png"), full_page=True)
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(seed_report.as_uri())
+        assert page.title().startswith("Evaluation of")
+        assert page.locator("svg").count() == 2  # metrics per kind, latency histogram
+        assert page.locator("details.q").count() == 4
+        assert page.locator("text=questions worse").first.is_visible()
+        page.screenshot(path=str(ARTIFACTS / "eval-report.png"), full_page=True)
 
-            page.get_by_role("button", name="errors (1)").click()
-            visible = page.locator("details.q:visible")
-            assert visible.count() == 1 and "too-long" in visible.first.inner_text()
-            page.get_by_role("button", name="all (4)").click()
-            troops = page.locator("#q-troops")
-            troops.locator("summary").click()
-            gold = troops.locator(".passage mark").first
-            assert gold.inner_text() == "over 10,000 North Korean troops"
-            troops.screenshot(path=str(ARTIFACTS / "eval-report-question.png"))
-        finally:
-            browser.close()
+        page.get_by_role("button", name="errors (1)").click()
+        visible = page.locator("details.q:visible")
+        assert visible.count() == 1 and "too-long" in visible.first.inner_text()
+        page.get_by_role("button", name="all (4)").click()
+        troops = page.locator("#q-troops")
+        troops.locator("summary").click()
+        gold = troops.locator(".passage mark").first
+        assert gold.inner_text() == "over 10,000 North Korean troops"
+        troops.screenshot(path=str(ARTIFACTS / "eval-report-question.png"))
+    finally:
+        page.close()
     assert not errors
     assert all(url.startswith("file://") for url in requests), requests  # self-contained
     assert (ARTIFACTS / "eval-report.png").stat().st_size > 10_000

@@ -4,7 +4,6 @@ Screenshots go to test-artifacts/ (docs/ has copies for the README)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,17 +17,6 @@ from .web_helpers import DIETZ_QUESTION, start_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 HARBOUR = (
     "Aldermoor Harbour Works\n\n"
@@ -39,20 +27,6 @@ HARBOUR = (
     "Local fishermen worry that the work will disturb the spawning grounds of the bay.\n"
 )
 DONE = "#ba-chat .ba-answer:not(.ba-streaming)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists() or shutil.which("chromium") is None:
-        pytest.skip(
-            f"{CHROMIUM} is missing: apt-get install -y chromium (never playwright install)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
