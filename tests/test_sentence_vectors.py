@@ -10,7 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.answer.extractive import SHORTLIST, split_candidates, stored_vectors
+from assistant.answer.extractive import (
+    SHORTLIST,
+    ExtractiveAnswerer,
+    split_candidates,
+    stored_vectors,
+)
 from assistant.engine import Engine
 from assistant.providers import Embedder
 from assistant.sentence_vectors import METADATA_KEY, pack, sentence_spans, unpack
@@ -102,6 +107,29 @@ def test_a_question_embeds_only_the_question_and_a_shortlist(
     candidates = split_candidates(answer.passages)
     assert len(sentences) <= SHORTLIST < len(candidates)
     assert "sentence_vectors" not in answer.model_dump_json()
+
+
+def test_sentences_are_embedded_at_question_time_only_near_the_evidence_threshold(
+    make_settings: Callable[..., Any], pooling_embedder: Embedder
+) -> None:
+    from assistant.engine import build_engine
+
+    counting = CountingEmbedder(pooling_embedder)
+    engine = build_engine(make_settings(), counting)  # type: ignore[arg-type]
+    engine.ingest()
+    passages = engine.retriever.retrieve(TROOPS)
+    stats = engine.retriever.term_stats()
+
+    def select(min_evidence: float) -> tuple[Any, list[str]]:
+        answerer = ExtractiveAnswerer(lambda: counting, min_evidence, max_sentences=2)
+        counting.embedded.clear()
+        return answerer.select(TROOPS, passages, stats), list(counting.embedded)
+
+    clear, embedded = select(min_evidence=0.05)  # far below the best sentence's score
+    assert not clear.abstained and "10,000" in clear.chosen[0].text
+    assert embedded == []
+    _, embedded = select(min_evidence=clear.evidence)  # the best sentence sits on it
+    assert 0 < len(embedded) <= SHORTLIST
 
 
 def test_passages_without_stored_vectors_are_embedded_and_answer_alike(
