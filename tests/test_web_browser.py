@@ -83,14 +83,6 @@ def test_ask_read_sources_upload_and_ask_again(
     assert _mark_in_view(page)
     page.screenshot(path=str(ARTIFACTS / "web-source-viewer.png"))
 
-    # So does an [n] marker in the answer text.
-    answer.locator(".ba-marker").nth(1).click()
-    page.wait_for_function(
-        "() => document.querySelector('#ba-viewer .ba-viewer-label')"
-        "?.innerText.includes('Source [2]')",
-        timeout=15_000,
-    )
-
     # Upload a document in the library; it is searchable at once.
     upload = tmp_path / "aldermoor-harbour.txt"
     upload.write_text(HARBOUR, encoding="utf-8")
@@ -122,6 +114,16 @@ def test_ask_read_sources_upload_and_ask_again(
     assert "<script>window.__pwned = 1</script>" in page.locator("#ba-viewer").inner_text()
     assert page.evaluate("window.__pwned") is None
     page.screenshot(path=str(ARTIFACTS / "web-uploaded-answer.png"))
+
+    # An [n] marker in the earlier answer's text opens that answer's source again.
+    page.locator(DONE).first.locator(".ba-marker").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('#ba-viewer .ba-viewer-label')"
+        "?.innerText.includes('Source [1]') && document.querySelector("
+        "'#ba-viewer .ba-viewer-title')?.innerText !== 'Aldermoor Harbour Works'",
+        timeout=15_000,
+    )
+    assert page.locator("#ba-viewer mark#ba-cited").inner_text() == first_quote
 
     page.locator(DONE).first.locator(".ba-copy").click()  # the answer and its sources
     copied = page.evaluate("window.__baCopied")
