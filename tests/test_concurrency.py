@@ -163,7 +163,9 @@ def test_twenty_users_for_a_minute_while_a_document_is_uploaded(
 
     results = [r for user in users for r in user.results]
     errors = [(q, e) for _, _, q, _, e in results if e]
-    assert not errors, f"{len(errors)} errors, e.g. {errors[:3]}"
+    assert not errors, (
+        f"{len(errors)} errors, e.g. {errors[:3]}; the app's log:\n{app.output[-8000:]}"
+    )
     upload_id = doc_id_for(data / "uploads" / "aldermoor-harbour.txt")
     cited_upload = 0
     upload_text = load(outbox / "aldermoor-harbour.txt", UPLOAD.encode()).text
