@@ -102,12 +102,15 @@ class Retriever:
         return self._dense
 
     def _bm25_search(self, query: str, depth: int) -> list[tuple[Any, float]]:
-        retriever = self._bm25_retriever()
-        if retriever is None:
-            return []
         from llama_index.core.schema import QueryBundle
 
+        self._bm25_retriever()  # brings the index up to date
+        # The index and its size are read together under the lock: another question may
+        # have rebuilt the index (after an ingest) since the line above.
         with self._lock:
+            retriever = self._bm25
+            if retriever is None:
+                return []
             retriever.similarity_top_k = min(depth, self._bm25_size)
             results = retriever.retrieve(QueryBundle(query_str=query))
         return [(r.node, float(r.score or 0.0)) for r in results if (r.score or 0.0) > 0]

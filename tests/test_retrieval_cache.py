@@ -101,3 +101,40 @@ def test_another_process_ingest_is_seen_within_the_version_check_interval(
     time.sleep(retrieve.VERSION_CHECK_S + 0.1)
     passages = reader.retriever.retrieve("When does the ferry to Sakhalin sail?")
     assert all(p.doc_id != doc_id for p in passages)
+
+
+def test_a_question_survives_the_bm25_index_growing_under_it(
+    make_engine: Callable[..., Engine],
+    corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another question may rebuild the index (after an ingest) between this question's
+    check for a newer index and its search: the search must use the new index with the new
+    size, never the old index with the new size (bm25s refuses more results than chunks)."""
+    engine = make_engine(corpus_dir=corpus)
+    engine.ingest()
+    assert engine.retriever.retrieve(QUESTIONS[0])
+    size_before = engine.retriever._bm25_size
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "harbour.txt").write_text(
+        "\n\n".join(f"Berth {i} of the Aldermoor harbour closes for dredging." for i in range(40)),
+        encoding="utf-8",
+    )
+    checked = engine.retriever._bm25_retriever
+    rebuilt: list[bool] = []
+
+    def rebuilt_meanwhile() -> object:
+        seen = checked()
+        if not rebuilt:  # as another question would, right after this one's check
+            rebuilt.append(True)
+            engine.ingest([extra])
+            checked()
+        return seen
+
+    monkeypatch.setattr(engine.retriever, "_bm25_retriever", rebuilt_meanwhile)
+    after = engine.retriever.retrieve("Which berth of the Aldermoor harbour closes?")
+    # the fusion asks BM25 for 20 results: more than the old index held, fewer than the new
+    assert rebuilt and size_before < retrieve.FUSION_DEPTH < engine.retriever._bm25_size
+    assert after and "Aldermoor" in after[0].text
