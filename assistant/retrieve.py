@@ -84,21 +84,20 @@ class Retriever:
     def _dense_search(self, query: str, depth: int) -> list[tuple[Any, float]]:
         from llama_index.core.schema import QueryBundle
 
-        retriever = self._dense_retriever()
-        retriever.similarity_top_k = depth
+        # A retriever per question: questions answered at once may ask for different depths.
+        retriever = self._dense_index().as_retriever(similarity_top_k=depth)
         vector = self._get_embedder().embed_query(query).tolist()
         results = retriever.retrieve(QueryBundle(query_str=query, embedding=vector))
         # Chroma returns cosine distance; LlamaIndex turns it into exp(-distance).
         return [(r.node, 1.0 + math.log(max(r.score or 1e-12, 1e-12))) for r in results]
 
-    def _dense_retriever(self) -> Any:
+    def _dense_index(self) -> Any:
         if self._dense is None:
             from llama_index.core import VectorStoreIndex
 
-            index = VectorStoreIndex.from_vector_store(
+            self._dense = VectorStoreIndex.from_vector_store(
                 self.store.vector_store, embed_model=llama_embedding(self._get_embedder())
             )
-            self._dense = index.as_retriever(similarity_top_k=FUSION_DEPTH)
         return self._dense
 
     def _bm25_search(self, query: str, depth: int) -> list[tuple[Any, float]]:
