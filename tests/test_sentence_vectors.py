@@ -92,14 +92,23 @@ def test_ingest_stores_one_vector_per_sentence(
         assert len(vectors) == _sentences(text)
 
 
-def test_a_question_embeds_only_the_question_and_a_shortlist(
+@pytest.fixture
+def counted(
     make_settings: Callable[..., Any], pooling_embedder: Embedder
-) -> None:
+) -> tuple[Engine, CountingEmbedder]:
+    """An engine with the seed corpus ingested by the real model, counting what it embeds."""
     from assistant.engine import build_engine
 
     counting = CountingEmbedder(pooling_embedder)
     engine = build_engine(make_settings(), counting)  # type: ignore[arg-type]
     engine.ingest()
+    return engine, counting
+
+
+def test_a_question_embeds_only_the_question_and_a_shortlist(
+    counted: tuple[Engine, CountingEmbedder],
+) -> None:
+    engine, counting = counted
     counting.embedded.clear()
     answer = engine.ask(TROOPS)
     assert "10,000" in answer.text
@@ -110,13 +119,9 @@ def test_a_question_embeds_only_the_question_and_a_shortlist(
 
 
 def test_sentences_are_embedded_at_question_time_only_near_the_evidence_threshold(
-    make_settings: Callable[..., Any], pooling_embedder: Embedder
+    counted: tuple[Engine, CountingEmbedder],
 ) -> None:
-    from assistant.engine import build_engine
-
-    counting = CountingEmbedder(pooling_embedder)
-    engine = build_engine(make_settings(), counting)  # type: ignore[arg-type]
-    engine.ingest()
+    engine, counting = counted
     passages = engine.retriever.retrieve(TROOPS)
     stats = engine.retriever.term_stats()
 
