@@ -2,7 +2,9 @@
 
 evals/README.md defines every metric in words; keep the two in step. All text matching goes
 through ``text.normalise`` (case-folded, straight quotes, collapsed white space), so gold
-snippets do not depend on how the corpus was chunked or typed.
+snippets do not depend on how the corpus was chunked or typed. A question without snippets may
+name its gold documents instead (``source_docs``); a passage holds one when its source path
+ends with the document's relative path.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from pathlib import PurePath, PurePosixPath
 
 from ..cite import markers, strip_markers
 from ..text import content_words, normalise
@@ -71,15 +74,37 @@ def sources_held(question: Question, passage_text: str) -> list[int]:
     return [i for i, source in enumerate(question.sources) if normalise(source) in text]
 
 
+def docs_held(question: Question, source: str) -> list[int]:
+    """Indexes of the question's ``source_docs`` that a passage from file ``source`` belongs to:
+    the path's last parts equal the document's relative path ("a/b.txt" is held by
+    ".../corpus/a/b.txt", not by ".../corpus/xa/b.txt")."""
+    parts = PurePath(source).parts
+    held = []
+    for i, doc in enumerate(question.source_docs):
+        wanted = PurePosixPath(doc).parts
+        if len(parts) >= len(wanted) and parts[len(parts) - len(wanted) :] == wanted:
+            held.append(i)
+    return held
+
+
 def score(question: Question, answer: Answer, held: Sequence[Sequence[int]]) -> QuestionMetrics:
-    """All per-question metrics. ``held[i]`` is sources_held() of the i-th retrieved passage."""
+    """All per-question metrics. ``held[i]`` is sources_held() of the i-th retrieved passage.
+
+    A question with ``source_docs`` and no ``sources`` is scored at document level instead:
+    ``held`` is then worked out here from the passages' source paths (docs_held), and the
+    listed documents are alternatives (copies of one article), so recall is 1 when any is held.
+    """
     m = QuestionMetrics()
     spoken = strip_markers(answer.text)
     m.must_not_found = [s for s in question.must_not_include if contains(spoken, s)]
+    gold = len(question.sources)
+    if not question.sources and question.source_docs:
+        held = [docs_held(question, p.source) for p in answer.passages]
+        gold = 1  # any one copy is the whole of the gold
     if question.answerable:
-        if question.sources:
-            m.source_recall_at_1 = _recall(question, held[:1])
-            m.source_recall_at_k = _recall(question, held)
+        if gold:
+            m.source_recall_at_1 = _recall(gold, held[:1])
+            m.source_recall_at_k = _recall(gold, held)
             first = next((rank for rank, found in enumerate(held, start=1) if found), None)
             m.reciprocal_rank = 1.0 / first if first else 0.0
             m.citation_hit = _citation_hit(answer, held)
@@ -99,9 +124,10 @@ def score(question: Question, answer: Answer, held: Sequence[Sequence[int]]) -> 
     return m
 
 
-def _recall(question: Question, held: Sequence[Sequence[int]]) -> float:
+def _recall(gold: int, held: Sequence[Sequence[int]]) -> float:
+    """Share of ``gold`` items held; with documents (gold 1) any held copy is a hit."""
     found = {i for indexes in held for i in indexes}
-    return len(found) / len(question.sources)
+    return min(len(found), gold) / gold
 
 
 def _citation_hit(answer: Answer, held: Sequence[Sequence[int]]) -> bool:
@@ -153,7 +179,10 @@ def summarise(results: Sequence[EvalResult]) -> dict[str, float | int | None]:
     ok = [r for r in results if r.error is None]
     answerable = [r for r in ok if r.answerable]
     unanswerable = [r for r in ok if not r.answerable]
-    with_sources = [r for r in answerable if r.gold.sources]
+    # Rows with gold evidence, snippets or documents: source recall was computed for them.
+    with_sources = [
+        r for r in answerable if r.gold.sources or r.metrics.source_recall_at_k is not None
+    ]
     with_facts = [r for r in answerable if r.gold.must_include]
     marker_total = sum(r.metrics.markers for r in ok)
     supports = [s for r in ok for s in r.metrics.supports]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, Field, StrictBool, ValidationError, field_validator
@@ -26,6 +26,7 @@ KNOWN_FIELDS = frozenset(
         "must_include",
         "must_not_include",
         "sources",
+        "source_docs",
         "reference",
         "kind",
     ]
@@ -45,6 +46,11 @@ class Question(BaseModel):
     )
     must_not_include: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    source_docs: list[str] = Field(
+        default_factory=list,
+        description="Documents holding the answer, as paths relative to the corpus root "
+        "(copies of one article: any one counts). Gold for retrieval when `sources` is empty.",
+    )
     reference: str | None = None
     kind: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
@@ -69,6 +75,21 @@ class Question(BaseModel):
         if any(not item.strip() for item in value):
             raise ValueError("empty strings are not allowed")
         return value
+
+    @field_validator("source_docs")
+    @classmethod
+    def _relative_paths(cls, value: list[str]) -> list[str]:
+        # Matched against the end of each passage's source path, part by part, so a path
+        # must name at least a file and cannot climb out of the corpus.
+        paths = []
+        for item in value:
+            parts = PurePosixPath(item.strip().replace("\\", "/")).parts
+            if not parts:
+                raise ValueError("empty paths are not allowed")
+            if parts[0] == "/" or ".." in parts:
+                raise ValueError(f"{item!r} must be relative to the corpus root, without '..'")
+            paths.append("/".join(parts))
+        return paths
 
 
 class Problem(BaseModel):
