@@ -1,23 +1,32 @@
 """Settings: the only module that reads the environment.
 
 Every field can be set as ``BRIEFING_<FIELD>`` in the environment or in a ``.env`` file in the
-working directory. Defaults work offline with no API key.
+working directory (``BRIEFING_ENV_FILE`` names another file; empty, none is read). Defaults work
+offline with no API key.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 RetrieverMode = Literal["hybrid", "dense", "bm25"]
 AnswerMode = Literal["extractive", "llm"]
 EmbeddingBackend = Literal["auto", "onnx", "torch"]
+# Which dotenv file is read; set to the empty string, none is (the tests do this).
+ENV_FILE_VARIABLE = "BRIEFING_ENV_FILE"
 
 
 class Settings(BaseSettings):
@@ -25,7 +34,6 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="BRIEFING_",
-        env_file=".env",
         extra="ignore",
         validate_default=True,
         # Fields with aliases (llm_base_url, llm_api_key) must still accept their own names
@@ -137,6 +145,21 @@ class Settings(BaseSettings):
     # --- web app -----------------------------------------------------------------------
     upload_max_mb: float = Field(20.0, description="Largest upload accepted, in MB.", gt=0)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env_file = os.environ.get(ENV_FILE_VARIABLE, ".env")
+        if not env_file:
+            return init_settings, env_settings, file_secret_settings
+        dotenv = DotEnvSettingsSource(settings_cls, env_file=env_file)
+        return init_settings, env_settings, dotenv, file_secret_settings
+
     @field_validator("data_dir", "cache_dir", "corpus_dir", "prompts_dir", mode="after")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -156,4 +179,11 @@ def describe_settings() -> list[tuple[str, str, str]]:
             with contextlib.suppress(ValueError):
                 default = default.relative_to(PROJECT_ROOT)
         rows.append((f"BRIEFING_{name.upper()}", str(default), field.description or ""))
+    rows.append(
+        (
+            ENV_FILE_VARIABLE,
+            ".env",
+            "The dotenv file of settings to read, relative to the working folder; empty: none.",
+        )
+    )
     return rows

@@ -3,7 +3,7 @@
 Against a real endpoint (``--base-url``, ``--model``) it runs the evaluation runner and
 breaks the answers down by mode (checked LLM answer, abstention, extractive fallback and why).
 
-Without ``--base-url`` it starts the scripted test server (tests/openai_server.py) with a
+Without ``--base-url`` it starts the scripted test server (tests/support/openai_server.py) with a
 deterministic stand-in model that answers from the prompt's passages (the sentences that share
 most words with the question, each cited) and, with ``--faults``, spoils every other answer in
 a known way: a citation of the wrong passage, a marker that points at no passage, or an
@@ -32,7 +32,7 @@ from assistant.evaluation.questions import load_questions  # noqa: E402
 from assistant.evaluation.results import EvalResult  # noqa: E402
 from assistant.evaluation.runner import corpus_engine, run_eval  # noqa: E402
 from assistant.text import content_words, paragraphs, sentences  # noqa: E402
-from tests.openai_server import OpenAIServer  # noqa: E402
+from tests.support.openai_server import OpenAIServer  # noqa: E402
 
 ABSTAIN = "The documents do not answer this question."
 FAULTS = ("wrong-passage", "invalid-marker", "invented-claim")

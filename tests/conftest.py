@@ -1,5 +1,6 @@
 """Shared fixtures: real Chroma in temporary folders, the real local embedding model (loaded
-once per test session), and an engine with the seed corpus ingested."""
+once per test session), and an engine with the seed corpus ingested. The developer's own
+settings (``BRIEFING_*`` and ``OPENAI_*`` variables, a ``.env`` file) never reach a test."""
 
 from __future__ import annotations
 
@@ -14,25 +15,44 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from assistant.config import Settings  # noqa: E402
+from assistant.config import ENV_FILE_VARIABLE, Settings  # noqa: E402
 from assistant.engine import Engine, build_engine  # noqa: E402
 from assistant.providers import Embedder, build_embedder  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
-SEED_ARTICLE = CORPUS / "north-korean-troops-in-russia.txt"
-SHARED_DATA = ROOT.parent / "shared" / "data"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .support.paths import (  # noqa: E402, F401 - the paths are re-exported for older imports
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CORPUS,
+    ROOT,
+    SEED_ARTICLE,
+    SHARED_DATA,
+    shared_data,
+)
+
+ISOLATED_PREFIXES = ("BRIEFING_", "OPENAI_")
+
+
+def isolate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove every BRIEFING_* and OPENAI_* variable and stop any .env file from being read,
+    in this process and in the processes the tests start."""
+    for name in list(os.environ):
+        if name.startswith(ISOLATED_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv(ENV_FILE_VARIABLE, "")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session() -> Iterator[None]:
+    """Before any session fixture (the shared model, the seed engine) reads settings."""
+    with pytest.MonkeyPatch.context() as patch:
+        isolate_environment(patch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Again per test: whatever an earlier test left in the environment is gone too."""
+    isolate_environment(monkeypatch)
 
 
 @pytest.fixture
@@ -70,14 +90,6 @@ def seed_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
     engine = build_engine(settings, embedder)
     engine.ingest()
     return engine
-
-
-def shared_data(*parts: str) -> Path:
-    """A path under ../shared/data, or skip the test with a message when it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (the shared evaluation data is not beside this clone)")
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,10 @@ from assistant.serve import Served, launch
 from assistant.ui import ChatApp
 from assistant.web_support import record_feedback
 
-from .app_process import AppProcess
-from .conftest import CORPUS, ROOT
-from .openai_server import Failure, OpenAIServer
-from .web_helpers import DIETZ_QUESTION, free_port
+from .support.app_process import AppProcess
+from .support.openai_server import Failure, OpenAIServer
+from .support.paths import CORPUS, ROOT
+from .support.web_helpers import DIETZ_QUESTION, free_port
 
 USER, PASSWORD = "alice", "s3cret-LOGIN-pa55-Qx7"
 API_KEY = "sk-live-SECRET-KEY-0123456789abcdef"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS
+from .support.paths import CORPUS
 
 
 def briefing(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -33,9 +33,9 @@ from assistant.ingest.loaders import load
 from assistant.ingest.pipeline import doc_id_for
 from assistant.providers import Embedder
 
-from .app_process import AppProcess
-from .conftest import CORPUS, ROOT
-from .http_upload import upload
+from .support.app_process import AppProcess
+from .support.http_upload import upload
+from .support.paths import CORPUS, ROOT
 from .test_crash_safety import Crash, _backend
 
 USERS = int(os.environ.get("BRIEFING_LOAD_USERS", "20"))

@@ -30,8 +30,8 @@ from assistant.config import Settings
 from assistant.engine import Engine, build_engine
 from assistant.providers import Embedder
 
-from .conftest import ROOT
-from .store_checks import check_store
+from .support.paths import ROOT
+from .support.store_checks import check_store
 
 DOCUMENTS = 220
 SEED = 20240607

@@ -12,7 +12,7 @@ from assistant.config import Settings
 from assistant.engine import build_engine
 from assistant.providers import Embedder
 
-from .store_checks import check_store
+from .support.store_checks import check_store
 from .test_crash_safety import SEED, _backend, write_corpus
 
 
@@ -22,8 +22,8 @@ def test_an_upload_cut_short_by_a_server_stop_is_completed_at_the_next_start(
     import httpx
     from gradio_client import Client
 
-    from .app_process import AppProcess
-    from .http_upload import upload_events
+    from .support.app_process import AppProcess
+    from .support.http_upload import upload_events
 
     corpus, outbox, data = tmp_path / "corpus", tmp_path / "outbox", tmp_path / "data"
     write_corpus(corpus, 2, SEED)

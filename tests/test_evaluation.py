@@ -19,7 +19,7 @@ from assistant.evaluation.results import EvalResult, Gold
 from assistant.evaluation.runner import run_eval
 from assistant.types import Answer, AnswerSentence, Citation, Passage
 
-from .conftest import CORPUS
+from .support.paths import CORPUS
 
 
 # --- metrics on hand-built answers --------------------------------------------------------

@@ -17,7 +17,7 @@ from assistant.evaluation.judges import LLMJudge, parse_verdict
 from assistant.evaluation.questions import load_questions
 from assistant.evaluation.runner import run_eval
 
-from .openai_server import Failure, OpenAIServer, Reply
+from .support.openai_server import Failure, OpenAIServer, Reply
 
 
 def _grader(body: dict[str, Any]) -> Reply | Failure:

@@ -15,7 +15,7 @@ from assistant.evaluation.report_html import highlight, render
 from assistant.evaluation.results import EvalRun
 from assistant.evaluation.runner import corpus_engine, run_eval
 
-from .conftest import ROOT
+from .support.paths import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 HOSTILE = (

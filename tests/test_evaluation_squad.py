@@ -15,7 +15,7 @@ from assistant.evaluation.questions import load_questions
 from assistant.evaluation.squad import convert, document_file_name, question_kind
 from assistant.text import normalise, paragraphs
 
-from .conftest import shared_data
+from .support.paths import shared_data
 
 CONTEXT_1 = (
     "Oslo lies in a fjord. The capital of Norway is Oslo,\na city of\nparks. It has a harbour."

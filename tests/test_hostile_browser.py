@@ -16,8 +16,8 @@ import pytest
 from assistant.config import Settings
 from assistant.serve import Served, launch
 
+from .support.web_helpers import free_port
 from .test_hostile_documents import BUDGET, FAKE_MARKERS, HOSTILE, TENDER
-from .web_helpers import free_port
 
 pytestmark = pytest.mark.browser
 

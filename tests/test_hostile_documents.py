@@ -25,8 +25,8 @@ from assistant.providers import Embedder
 from assistant.web_render import answer_html, esc
 from assistant.web_support import conversation_markdown
 
-from .conftest import ROOT
-from .openai_server import OpenAIServer
+from .support.openai_server import OpenAIServer
+from .support.paths import ROOT
 
 HOSTILE = ROOT / "tests" / "data" / "hostile"
 MEMO = HOSTILE / "kestrel-memo.md"

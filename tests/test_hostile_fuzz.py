@@ -23,8 +23,8 @@ from assistant.ingest.loaders import SUPPORTED, LoadedDocument, Unreadable, load
 from assistant.providers import Embedder
 from assistant.web_support import safe_upload_name, save_upload
 
-from .conftest import CORPUS
-from .store_checks import check_store
+from .support.paths import CORPUS
+from .support.store_checks import check_store
 
 FUZZ = settings(
     max_examples=50,

@@ -30,9 +30,9 @@ from assistant.providers import Embedder
 from assistant.serve import Served
 from assistant.web_library import Library
 
-from .conftest import CORPUS, ROOT
-from .http_upload import upload
-from .web_helpers import DIETZ_QUESTION, start_app
+from .support.http_upload import upload
+from .support.paths import CORPUS, ROOT
+from .support.web_helpers import DIETZ_QUESTION, start_app
 
 MEGABYTE = 1024 * 1024
 

@@ -15,7 +15,7 @@ from assistant.engine import Engine
 from assistant.errors import ModelMismatch, NotIngested, StoreUnavailable
 from assistant.store import Store
 
-from .conftest import SEED_ARTICLE
+from .support.paths import SEED_ARTICLE
 
 
 @pytest.fixture

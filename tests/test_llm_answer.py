@@ -19,7 +19,7 @@ from assistant.errors import ConfigError
 from assistant.formatting import answer_as_text
 from assistant.types import Answer, StreamEvent
 
-from .openai_server import Drop, Empty, Failure, Hang, Malformed, OpenAIServer, StreamError
+from .support.openai_server import Drop, Empty, Failure, Hang, Malformed, OpenAIServer, StreamError
 
 SECRET = "sk-test-DO-NOT-LEAK-0123456789"
 DIETZ = "Who is the Defense Department spokesperson?"

@@ -14,7 +14,7 @@ from assistant.errors import LLMError
 from assistant.llm_client import LLMClient
 from assistant.types import Passage, Turn
 
-from .openai_server import Drop, Empty, Failure, Hang, Malformed, OpenAIServer, StreamError
+from .support.openai_server import Drop, Empty, Failure, Hang, Malformed, OpenAIServer, StreamError
 
 SECRET = "sk-proj-SECRETSECRET-0123456789"
 HELLO = [{"role": "user", "content": "Say hello."}]

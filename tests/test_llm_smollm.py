@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from assistant.config import Settings
 from assistant.engine import Engine, build_engine
 
-from .local_model import missing, smollm2_server
+from .support.local_model import missing, smollm2_server
 
 pytestmark = pytest.mark.slow
 

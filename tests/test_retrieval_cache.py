@@ -13,7 +13,7 @@ import pytest
 from assistant import retrieve
 from assistant.engine import Engine
 
-from .conftest import SEED_ARTICLE
+from .support.paths import SEED_ARTICLE
 
 QUESTIONS = [
     "How many North Korean troops are expected to take part?",

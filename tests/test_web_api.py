@@ -12,7 +12,7 @@ from gradio_client import Client
 
 from assistant.serve import Served
 
-from .web_helpers import DIETZ_QUESTION, start_app
+from .support.web_helpers import DIETZ_QUESTION, start_app
 
 
 @pytest.fixture(scope="module")

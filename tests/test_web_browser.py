@@ -12,8 +12,8 @@ import pytest
 
 from assistant.serve import Served
 
-from .conftest import ROOT
-from .web_helpers import DIETZ_QUESTION, start_app
+from .support.paths import ROOT
+from .support.web_helpers import DIETZ_QUESTION, start_app
 
 pytestmark = pytest.mark.browser
 

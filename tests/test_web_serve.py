@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from assistant.errors import BadInput
 from assistant.serve import parse_auth, serve_command
 
-from .conftest import ROOT
-from .web_helpers import free_port
+from .support.paths import ROOT
+from .support.web_helpers import free_port
 
 
 def test_share_without_a_login_refuses_to_start(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from assistant.engine import Engine
 from assistant.ui import EMPTY_HINT, ChatApp
 from assistant.web_support import GENERIC_ERROR, Startup
 
-from .web_helpers import DIETZ_QUESTION
+from .support.web_helpers import DIETZ_QUESTION
 
 HARBOUR = (
     "Aldermoor Harbour Works\n\n"

@@ -10,7 +10,7 @@ from typing import Any
 from assistant.config import Settings
 from assistant.serve import Served, launch
 
-from .conftest import CORPUS
+from .paths import CORPUS
 
 DIETZ_QUESTION = "Who is the Defense Department spokesperson?"
 

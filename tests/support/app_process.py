@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from .conftest import ROOT
+from .paths import ROOT
 from .web_helpers import free_port
 
 # `app.py` with a smaller ingestion batch: more commit points for a stop to land between.

@@ -1,0 +1,1 @@
+"""Helpers the tests share: paths, real servers and processes, store checks. Not tests."""
