@@ -209,7 +209,7 @@ def export_onnx(force: bool) -> None:
     `auto` (the default) or `onnx`. Both backends give the same vectors, so a collection built
     with one can be queried with the other.
     """
-    from .onnx_embedder import export_onnx as export
+    from .models.onnx_export import export_onnx as export
 
     path = export(_settings(), force=force)
     click.echo(f"ONNX model ready: {path}")

@@ -16,7 +16,8 @@ from .answer.extractive import ExtractiveAnswerer
 from .cite import cite_quotes
 from .config import RetrieverMode, Settings
 from .errors import BadInput
-from .providers import Embedder, build_embedder, offline_env
+from .models.build import build_embedder
+from .models.embedding import Embedder, canonical_name, offline_env
 from .retrieve import Retriever
 from .store import Store
 from .text import content_words, sentences, words
@@ -70,7 +71,7 @@ class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         offline_env()
         self.settings = settings
-        self.store = Store(settings, model_name=_model_name(settings))
+        self.store = Store(settings, model_name=canonical_name(settings.embedding_model))
         # An already-loaded model can be shared (tests, the evaluation's temporary corpus).
         self._embedder: Embedder | None = embedder
         self._embedder_lock = threading.Lock()
@@ -250,14 +251,6 @@ class Engine:
 
 def build_engine(settings: Settings | None = None, embedder: Embedder | None = None) -> Engine:
     return Engine(settings or Settings(), embedder)
-
-
-def _model_name(settings: Settings) -> str:
-    from .providers import DEFAULT_MODEL, model_dir
-
-    if model_dir(settings.embedding_model) == model_dir(DEFAULT_MODEL):
-        return DEFAULT_MODEL
-    return settings.embedding_model
 
 
 def _turns(history: HistoryLike) -> list[Turn]:

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .config import RetrieverMode, Settings
-from .providers import Embedder, llama_embedding
-from .sentence_vectors import METADATA_KEY as VECTORS_KEY
+from .models.build import llama_embedding
+from .models.embedding import Embedder
+from .store import SENTENCE_VECTORS_KEY as VECTORS_KEY
 from .store import Store
 from .text import content_words
 from .types import Passage

@@ -27,6 +27,8 @@ from .types import DocumentInfo
 log = logging.getLogger(__name__)
 
 _PAGE = 2000
+# The chunk metadata key of the sentence vectors pooled at ingestion (models/sentence_vectors.py).
+SENTENCE_VECTORS_KEY = "sentence_vectors"
 # Chroma needs an embedding on every record; document records are looked up by id only.
 _DOC_VECTOR = [1.0]
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from .answer.extractive import Candidate, split_candidates
 from .cite import MARKER
-from .providers import Embedder
+from .models.embedding import Embedder
 from .text import (
     STOPWORDS,
     content_words,

@@ -108,10 +108,10 @@ def _make(backend: str, threads: int):  # type: ignore[no-untyped-def]
     from assistant.config import Settings
 
     if backend == "torch":
-        from assistant.providers import TorchEmbedder
+        from assistant.models.torch_embedder import TorchEmbedder
 
         return TorchEmbedder(Settings().embedding_model, threads)
-    from assistant.onnx_embedder import OnnxEmbedder
+    from assistant.models.onnx_runtime import OnnxEmbedder
 
     return OnnxEmbedder(Settings(torch_threads=threads))
 
@@ -188,7 +188,8 @@ def main() -> None:
     import numpy as np
 
     from assistant.config import Settings
-    from assistant.onnx_embedder import export_onnx, onnx_available
+    from assistant.models.onnx_export import export_onnx
+    from assistant.models.onnx_runtime import onnx_available
 
     settings = Settings()
     if not onnx_available(settings):

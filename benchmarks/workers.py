@@ -32,7 +32,7 @@ def chunk_texts(paths: list[str]) -> list[str]:
     from assistant.ingest.chunking import chunk_document
     from assistant.ingest.loaders import Unreadable, load
     from assistant.ingest.pipeline import find_files
-    from assistant.providers import load_tokenizer, model_dir, model_window
+    from assistant.models.embedding import load_tokenizer, model_dir, model_window
     from assistant.types import IngestReport
 
     settings = _settings()
@@ -63,7 +63,7 @@ def _sample(texts: list[str], sample: int | None) -> list[str]:
 
 
 def _tokens(texts: list[str]) -> int:
-    from assistant.providers import load_tokenizer
+    from assistant.models.embedding import load_tokenizer
 
     tokenizer = load_tokenizer(_settings().embedding_model)
     return sum(min(len(e.ids), 256) for e in tokenizer.encode_batch(texts))
@@ -71,8 +71,8 @@ def _tokens(texts: list[str]) -> int:
 
 def raw_onnx(paths: list[str], sample: int | None = None) -> dict[str, Any]:
     """The ONNX model alone: every chunk in one embed() call (sorted by length, batched)."""
-    from assistant.onnx_embedder import BULK_TEXTS
-    from assistant.providers import build_embedder
+    from assistant.models.build import build_embedder
+    from assistant.models.onnx_runtime import BULK_TEXTS
 
     texts = _sample(chunk_texts(paths), sample)
     began = time.perf_counter()
@@ -103,7 +103,7 @@ def raw_torch(paths: list[str], sample: int | None = None, threads: int = 2) -> 
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from assistant.providers import DEFAULT_MODEL, model_dir
+    from assistant.models.embedding import DEFAULT_MODEL, model_dir
 
     torch.set_num_threads(threads)
     model = SentenceTransformer(str(model_dir(DEFAULT_MODEL)), device="cpu")
@@ -114,7 +114,7 @@ def raw_torch(paths: list[str], sample: int | None = None, threads: int = 2) -> 
     seconds = time.perf_counter() - began
     difference = None
     try:
-        from assistant.providers import build_embedder
+        from assistant.models.build import build_embedder
 
         onnx = build_embedder(_settings(embedding_backend="onnx")).embed(texts[:64])
         difference = float(np.abs(onnx - vectors[:64]).max())

@@ -17,7 +17,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from assistant.config import ENV_FILE_VARIABLE, Settings  # noqa: E402
 from assistant.engine import Engine, build_engine  # noqa: E402
-from assistant.providers import Embedder, build_embedder  # noqa: E402
+from assistant.models.build import build_embedder
+from assistant.models.embedding import Embedder  # noqa: E402
 
 from .support.paths import (  # noqa: E402, F401 - the paths are re-exported for older imports
     CHROMIUM,

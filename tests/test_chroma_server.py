@@ -21,7 +21,7 @@ import pytest
 from assistant.config import Settings
 from assistant.engine import build_engine
 from assistant.errors import StoreUnavailable
-from assistant.providers import Embedder
+from assistant.models.embedding import Embedder
 
 STARTUP_TIMEOUT = 30.0
 

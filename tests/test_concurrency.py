@@ -31,7 +31,7 @@ from assistant.engine import build_engine
 from assistant.errors import StoreBusy
 from assistant.ingest.loaders import load
 from assistant.ingest.pipeline import doc_id_for
-from assistant.providers import Embedder
+from assistant.models.embedding import Embedder
 
 from .support.app_process import AppProcess
 from .support.http_upload import upload

@@ -28,7 +28,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.engine import Engine, build_engine
-from assistant.providers import Embedder
+from assistant.models.embedding import Embedder
 
 from .support.paths import ROOT
 from .support.store_checks import check_store

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.engine import build_engine
-from assistant.providers import Embedder
+from assistant.models.embedding import Embedder
 
 from .support.store_checks import check_store
 from .test_crash_safety import SEED, _backend, write_corpus

@@ -21,7 +21,7 @@ from gradio_client.exceptions import AppError
 from assistant.config import Settings
 from assistant.engine import build_engine
 from assistant.errors import StoreUnavailable
-from assistant.providers import Embedder
+from assistant.models.embedding import Embedder
 from assistant.serve import launch, serve_command
 
 from .support.openai_server import Hang, OpenAIServer, _handler_for

@@ -8,15 +8,15 @@ import os
 import numpy as np
 import pytest
 
-from assistant import onnx_embedder
 from assistant.config import Settings
+from assistant.models import onnx_runtime
 
 
 def test_bulk_and_query_sessions_agree_and_are_used_as_intended() -> None:
     settings = Settings(torch_threads=1, embedding_backend="onnx")
-    if not onnx_embedder.onnx_available(settings):
+    if not onnx_runtime.onnx_available(settings):
         pytest.skip("no ONNX export of the model: run `briefing export-onnx`")
-    embedder = onnx_embedder.OnnxEmbedder(settings)
+    embedder = onnx_runtime.OnnxEmbedder(settings)
     texts = [
         f"Paragraph {i}: the committee met on day {i} to review the budget." for i in range(80)
     ]

@@ -19,11 +19,13 @@ from assistant.evaluation.runner import run_eval
 
 from .support.openai_server import Failure, OpenAIServer, Reply
 
+SECRET = "sk-judge-0123456789abcdef"
+
 
 def _grader(body: dict[str, Any]) -> Reply | Failure:
     prompt = body["messages"][-1]["content"]
-    if "Reference answer: BROKEN" in prompt:
-        return Failure(500, "the judge model is down")
+    if "Reference answer: BROKEN" in prompt:  # a server that repeats the key it was sent
+        return Failure(500, f"the judge model is down (key {SECRET})")
     if "Reference answer:" in prompt:
         return Reply('Sure! {"score": 1, "reason": "same facts"}')
     return Reply('```json\n{"score": 0.5, "reason": "half supported"}\n```')
@@ -48,7 +50,11 @@ def test_judges_grade_each_answer_and_survive_a_failing_call(
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     settings = make_settings(
-        llm_base_url=server.url, llm_api_key="sk-test", llm_max_retries=0, llm_timeout=10
+        llm_base_url=server.url,
+        llm_api_key=SECRET,
+        llm_max_retries=0,
+        llm_timeout=10,
+        llm_temperature=0.7,
     )
     run = run_eval(seed_engine, load_questions(path), judge=LLMJudge(settings))
     verdicts = {r.id: r.judge for r in run.results}
@@ -56,12 +62,16 @@ def test_judges_grade_each_answer_and_survive_a_failing_call(
         "correctness": {"score": 1.0, "reason": "same facts"},
         "faithfulness": {"score": 0.5, "reason": "half supported"},
     }
-    assert "error" in verdicts["broken"]["correctness"]  # the row is kept, the run went on
+    error = verdicts["broken"]["correctness"]["error"]  # the row is kept, the run went on
+    # The answerer's client: its message names the setting to check, and never the key.
+    assert "HTTP 500" in error and "BRIEFING_LLM_BASE_URL" in error
+    assert SECRET not in error and "***" in error
     assert verdicts["broken"]["faithfulness"]["score"] == 0.5
     assert verdicts["no-reference"] == {}  # abstained, no reference: nothing to judge
     s = run.summary
     assert (s["judge_correctness"], s["judge_faithfulness"], s["judge_errors"]) == (1.0, 0.5, 1)
     # The prompts carry the reference, the answer, and the text of the cited passages.
+    assert {r.body["temperature"] for r in server.chat_requests()} == {0}  # not the 0.7 set
     prompts = [r.prompt for r in server.chat_requests()]
     correctness = next(p for p in prompts if "More than 10,000." in p)
     assert "over 10,000 North Korean troops" in correctness

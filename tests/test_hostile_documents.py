@@ -21,7 +21,7 @@ from assistant.config import Settings
 from assistant.engine import Engine, build_engine
 from assistant.ingest.loaders import load
 from assistant.injection import looks_like_injection
-from assistant.providers import Embedder
+from assistant.models.embedding import Embedder
 from assistant.web_render import answer_html, esc
 from assistant.web_support import conversation_markdown
 

@@ -20,7 +20,7 @@ from assistant.config import Settings
 from assistant.engine import Engine, build_engine
 from assistant.errors import BadInput
 from assistant.ingest.loaders import SUPPORTED, LoadedDocument, Unreadable, load
-from assistant.providers import Embedder
+from assistant.models.embedding import Embedder
 from assistant.web_support import safe_upload_name, save_upload
 
 from .support.paths import CORPUS

@@ -26,7 +26,7 @@ from gradio_client.exceptions import AppError
 from assistant.config import Settings
 from assistant.engine import Engine, build_engine
 from assistant.errors import BadInput
-from assistant.providers import Embedder
+from assistant.models.embedding import Embedder
 from assistant.serve import Served
 from assistant.web_library import Library
 

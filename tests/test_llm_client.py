@@ -1,5 +1,5 @@
-"""The OpenAI-compatible client (assistant.llm_client) against the real local test server, and
-the prompt helpers of the LLM answerer: no embedding model or store needed."""
+"""The OpenAI-compatible client (assistant.models.llm_client) against the real local test server,
+and the prompt helpers of the LLM answerer: no embedding model or store needed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from assistant.answer.llm import clean_condensed, format_conversation, format_passages
 from assistant.config import Settings
 from assistant.errors import LLMError
-from assistant.llm_client import LLMClient
+from assistant.models.llm_client import LLMClient
 from assistant.types import Passage, Turn
 
 from .support.openai_server import Drop, Empty, Failure, Hang, Malformed, OpenAIServer, StreamError
@@ -131,6 +131,34 @@ def test_scrub_removes_the_key_and_key_shaped_tokens(server):
     llm = client(server)
     text = llm.scrub(f"key {SECRET} and another sk-abcdefghijklmnop and hf_abcdefghijkl")
     assert SECRET not in text and "sk-abc" not in text and "hf_abc" not in text
+
+
+def _httpx_line(message: str) -> str:
+    """A log line of the HTTP library after its logger's filters have seen it."""
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP Request: %s", (message,), None)
+    for log_filter in logging.getLogger("httpx").filters:
+        log_filter.filter(record)  # type: ignore[union-attr]
+    return record.getMessage()
+
+
+def test_each_client_scrubs_its_own_url_secrets_and_takes_its_filter_along(server):
+    import gc
+
+    host = server.url.split("//", 1)[1]
+    filters_before = len(logging.getLogger("httpx").filters)
+    first = client(server, llm_base_url=f"http://alice:first-pass-1@{host}")
+    second = client(server, llm_base_url=f"http://bob:second-pass-2@{host}?api-key=q-token-3")
+    line = _httpx_line(f"GET http://alice:first-pass-1@{host} and ?api-key=q-token-3 second-pass-2")
+    assert "first-pass-1" not in line and "second-pass-2" not in line and "q-token-3" not in line
+    assert len(logging.getLogger("httpx").filters) == filters_before + 2
+    del first
+    gc.collect()
+    assert len(logging.getLogger("httpx").filters) == filters_before + 1
+    assert "first-pass-1" in _httpx_line("first-pass-1"), "a gone client's filter stays behind"
+    assert "second-pass-2" not in _httpx_line("second-pass-2")
+    del second
+    gc.collect()
+    assert len(logging.getLogger("httpx").filters) == filters_before
 
 
 # --- prompt helpers -----------------------------------------------------------------------

@@ -14,12 +14,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import ConfigError
-from assistant.onnx_embedder import (
-    OnnxEmbedder,
-    export_onnx,
-    export_paths,
-    onnx_available,
-)
+from assistant.models.onnx_export import export_onnx
+from assistant.models.onnx_runtime import OnnxEmbedder, export_paths, onnx_available
 
 # Model code is imported lazily (inside the fixtures), so this still comes first.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -75,7 +71,7 @@ def onnx_embedder(onnx_settings: Settings) -> OnnxEmbedder:
 
 @pytest.fixture(scope="session")
 def torch_embedder():  # type: ignore[no-untyped-def]
-    from assistant.providers import TorchEmbedder
+    from assistant.models.torch_embedder import TorchEmbedder
 
     return TorchEmbedder(MODEL, threads=2)
 
@@ -214,7 +210,7 @@ HEAVY = ("torch", "transformers", "sentence_transformers")
 
 def test_import_does_not_load_torch() -> None:
     result = _run_python(
-        f"import sys, assistant.onnx_embedder\nprint([m for m in {HEAVY!r} if m in sys.modules])\n"
+        f"import sys, assistant.models.onnx_runtime\nprint([m for m in {HEAVY!r} if m in sys.modules])\n"
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -224,7 +220,7 @@ def test_embedding_does_not_load_torch(onnx_settings: Settings) -> None:
     result = _run_python(
         "import sys\n"
         "from assistant.config import Settings\n"
-        "from assistant.onnx_embedder import OnnxEmbedder, onnx_available\n"
+        "from assistant.models.onnx_runtime import OnnxEmbedder, onnx_available\n"
         f"s = Settings(cache_dir={str(onnx_settings.cache_dir)!r}, embedding_model={MODEL!r})\n"
         "assert onnx_available(s)\n"
         "assert OnnxEmbedder(s).embed_query('hello').shape == (384,)\n"

@@ -17,8 +17,9 @@ from assistant.answer.extractive import (
     stored_vectors,
 )
 from assistant.engine import Engine
-from assistant.providers import Embedder
-from assistant.sentence_vectors import METADATA_KEY, pack, sentence_spans, unpack
+from assistant.models.embedding import Embedder
+from assistant.models.sentence_vectors import pack, sentence_spans, unpack
+from assistant.store import SENTENCE_VECTORS_KEY
 
 TROOPS = "How many North Korean troops are expected to take part?"
 
@@ -87,7 +88,7 @@ def test_ingest_stores_one_vector_per_sentence(
     chunks = list(engine.store.iter_chunks())
     assert chunks
     for _, text, meta in chunks:
-        vectors = unpack(meta[METADATA_KEY], pooling_embedder.dim)
+        vectors = unpack(meta[SENTENCE_VECTORS_KEY], pooling_embedder.dim)
         assert vectors is not None
         assert len(vectors) == _sentences(text)
 

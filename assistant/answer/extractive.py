@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..injection import looks_like_injection
-from ..providers import Embedder
+from ..models.embedding import Embedder
+from ..models.sentence_vectors import sentence_spans, unpack
 from ..retrieve import TermStats
-from ..sentence_vectors import sentence_spans, unpack
 from ..text import content_words, normalise, words
 from ..types import Passage
 

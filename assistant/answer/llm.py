@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from .. import prompts, verify
 from ..cite import cite_quotes, strip_markers
 from ..errors import LLMError
-from ..llm_client import LLMClient, Message
+from ..models.llm_client import LLMClient, Message
 from ..text import normalise
 from ..types import Answer, Passage, StreamEvent, Turn
 

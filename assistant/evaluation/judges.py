@@ -1,6 +1,8 @@
 """Optional LLM judges (`briefing eval --judge`): answer correctness against the reference,
 and faithfulness of the answer to the passages it cites, graded by the configured
-OpenAI-compatible endpoint. Off by default; nothing else in the evaluation needs them.
+OpenAI-compatible endpoint through the same client as the answerer (models/llm_client.py), so
+its error messages and key scrubbing apply. Off by default; nothing else in the evaluation needs
+them.
 
 A judge that fails on one question records the failure in that row and the run goes on:
 the deterministic metrics are the primary result, the judges a second opinion.
@@ -9,18 +11,16 @@ the deterministic metrics are the primary result, the judges a second opinion.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
 
 from .. import prompts
 from ..cite import strip_markers
 from ..config import Settings
-from ..errors import ConfigError
+from ..errors import ConfigError, LLMError
+from ..models.llm_client import LLMClient
 from ..types import Answer
 from .questions import Question
-
-log = logging.getLogger(__name__)
 
 TEMPLATES = ("judge_correctness", "judge_faithfulness")
 _OBJECT = re.compile(r"\{.*\}", re.DOTALL)
@@ -33,21 +33,10 @@ class LLMJudge:
                 "--judge needs an OpenAI-compatible endpoint: set BRIEFING_LLM_BASE_URL (and "
                 "BRIEFING_LLM_API_KEY and BRIEFING_LLM_MODEL if it needs them)."
             )
-        try:
-            from openai import OpenAI
-        except ImportError as exc:  # pragma: no cover - a core dependency
-            raise ConfigError("--judge needs the openai package: pip install openai") from exc
         self.prompts_dir = settings.prompts_dir
         for name in TEMPLATES:  # a missing template should fail before the run, not in it
             prompts.load(self.prompts_dir, name)
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused"
-        self.client = OpenAI(
-            base_url=settings.llm_base_url,
-            api_key=key,
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_max_retries,
-        )
-        self.model = settings.llm_model
+        self.client = LLMClient(settings)
 
     def assess(self, question: Question, answer: Answer) -> dict[str, Any]:
         """Verdicts by name: ``{"score": 0-1, "reason": ...}`` or ``{"error": ...}``."""
@@ -70,18 +59,12 @@ class LLMJudge:
         return verdicts
 
     def _grade(self, template: str, **values: str) -> dict[str, Any]:
-        from openai import OpenAIError
-
         prompt = prompts.render(self.prompts_dir, template, **values)
         try:
-            reply = self.client.chat.completions.create(
-                model=self.model,
-                temperature=0,
-                messages=[{"role": "user", "content": prompt}],
-            )
-            text = reply.choices[0].message.content or ""
-        except (OpenAIError, IndexError, AttributeError) as exc:
-            log.warning("judge %s failed: %s", template, exc)
+            # Graded at temperature 0 whatever BRIEFING_LLM_TEMPERATURE says: a verdict
+            # should not change between two runs of the same answers.
+            text = self.client.complete([{"role": "user", "content": prompt}], temperature=0)
+        except LLMError as exc:  # already logged by the client, without the key
             return {"error": f"{type(exc).__name__}: {exc}"}
         return parse_verdict(text)
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from ..config import PROJECT_ROOT, RetrieverMode, Settings
 from ..engine import Engine, build_engine
 from ..errors import BadInput, BriefingError, ConfigError
-from ..llm_client import public_url
+from ..models.llm_client import public_url
 from ..types import Answer, IngestReport
 from . import metrics
 from .questions import Question, QuestionSet

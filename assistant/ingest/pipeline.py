@@ -22,9 +22,9 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import BadInput
-from ..providers import Embedder, load_tokenizer, model_dir, model_window
-from ..sentence_vectors import METADATA_KEY as VECTORS_KEY
-from ..sentence_vectors import pack, sentence_spans
+from ..models.embedding import Embedder, load_tokenizer, model_dir, model_window
+from ..models.sentence_vectors import pack, sentence_spans
+from ..store import SENTENCE_VECTORS_KEY as VECTORS_KEY
 from ..store import Store
 from ..types import DocumentInfo, IngestReport, Skipped
 from .chunking import Chunk, chunk_document

@@ -2,17 +2,20 @@
 
 The extractive answerer scores every sentence of the retrieved passages by meaning. Embedding
 those sentences at question time cost ~100 ms per question on two cores (about 25 sentences),
-far more than retrieval. Instead, ingestion keeps the model's token states for each chunk, which
-it computes anyway, and mean-pools them over each sentence's tokens: a vector for every sentence
-at no extra model cost. These in-context vectors rank the sentences; only the few leaders are
-then embedded on their own (answer/extractive.py, SHORTLIST), because the evidence threshold
-was set on sentences embedded alone: ranking by in-context vectors alone put the answer in the
-quote more often on 300 SQuAD questions (248 vs 236) but cost 3 of 65 seed-set answers.
+far more than retrieval. Instead, ingestion keeps the model's token states for each chunk,
+which it computes anyway, and mean-pools them over each sentence's tokens: a vector for every
+sentence at no extra model cost. These in-context vectors rank the sentences; only the few
+leaders are then embedded on their own (ExtractiveTuning.shortlist in answer/extractive.py),
+because the evidence threshold was set on sentences embedded alone: ranking by in-context
+vectors alone put the answer in the quote more often on 300 SQuAD questions (248 vs 236) but
+cost 3 of 65 seed-set answers.
 
-The vectors travel in the chunk's metadata as one ASCII string (int8 with a float16 scale per
-sentence, base64), so they are written, replaced and deleted with the chunk itself, in the
-embedded store and on a Chroma server alike. A chunk without them (ingested by an older version
-or by a backend that cannot give token states) is answered by embedding its sentences as before.
+The vectors travel in the chunk's record as one ASCII string (int8 with a float16 scale per
+sentence, base64; ChunkRecord.sentence_vectors in store.py), so they are written, replaced and
+deleted with the chunk itself, in the embedded store and on a Chroma server alike. The n-th
+vector belongs to the n-th sentence of sentence_spans(). A chunk without them (ingested
+by an older version or by a backend that cannot give token states) is answered by embedding
+its sentences as before.
 """
 
 from __future__ import annotations
@@ -22,9 +25,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .text import paragraphs, sentences
-
-METADATA_KEY = "sentence_vectors"
+from ..text import paragraphs, sentences
 
 
 def sentence_spans(text: str) -> Iterator[tuple[int, int, int]]:

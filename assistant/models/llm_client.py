@@ -1,4 +1,5 @@
-"""The OpenAI-compatible endpoint: the only module that builds an ``openai`` client.
+"""The OpenAI-compatible endpoint: the only module that builds an ``openai`` client (the
+answerer and the evaluation's judges both talk to the endpoint through it).
 
 Works with anything that speaks the chat-completions protocol (OpenAI, vLLM, Ollama,
 llama.cpp server, LM Studio, ``transformers serve``). Every failure (unreachable, timeout,
@@ -12,11 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .config import Settings
-from .errors import LLMError
+from ..config import Settings
+from ..errors import LLMError
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,10 @@ class LLMClient:
         # HTTP libraries log request URLs at INFO, so their records are scrubbed too.
         self._url_secrets = url_secrets(settings.llm_base_url)
         if self._url_secrets:
-            _Scrub.install(self._url_secrets)
+            scrub = _Scrub(self._url_secrets)
+            scrub.install()
+            # The filter goes with the client: a later client, with other secrets, has its own.
+            weakref.finalize(self, scrub.remove)
         if not key and not settings.llm_base_url:
             raise LLMError(
                 "No language model is configured: set BRIEFING_LLM_API_KEY (or OPENAI_API_KEY) "
@@ -55,12 +60,20 @@ class LLMClient:
             max_retries=settings.llm_max_retries,
         )
 
-    def complete(self, messages: Sequence[Message], max_tokens: int | None = None) -> str:
-        """The whole reply to ``messages`` (used for short calls such as condensing)."""
+    def complete(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int | None = None,
+        *,
+        temperature: float | None = None,
+    ) -> str:
+        """The whole reply to ``messages`` (short calls: condensing, judging). ``temperature``
+        replaces BRIEFING_LLM_TEMPERATURE for this call (judges grade at 0)."""
+        request = self._request(messages, max_tokens)
+        if temperature is not None:
+            request["temperature"] = temperature
         try:
-            response = self._client.chat.completions.create(
-                **self._request(messages, max_tokens), stream=False
-            )
+            response = self._client.chat.completions.create(**request, stream=False)
             text = response.choices[0].message.content if response.choices else None
         except Exception as exc:  # noqa: BLE001 - every failure becomes one LLMError
             raise self._error(exc) from None
@@ -215,18 +228,21 @@ def _detail(exc: Any) -> str:
 
 
 class _Scrub(logging.Filter):
-    """Replaces secrets in the records of the HTTP client libraries' loggers."""
+    """Replaces one client's secrets in the records of the HTTP client libraries' loggers."""
 
-    secrets: set[str] = set()
-    _installed = False
+    LOGGERS = ("httpx", "httpx2", "httpcore", "openai")
 
-    @classmethod
-    def install(cls, secrets: list[str]) -> None:
-        cls.secrets.update(s for s in secrets if len(s) >= 4)
-        if not cls._installed:
-            cls._installed = True
-            for name in ("httpx", "httpx2", "httpcore", "openai"):
-                logging.getLogger(name).addFilter(cls())
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = frozenset(s for s in secrets if len(s) >= 4)
+
+    def install(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addFilter(self)
+
+    def remove(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeFilter(self)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
