@@ -96,27 +96,29 @@ def compose(
     scores = ranker.scores
     usable = ranker.usable
     dated = [(d, s) for d in docs for s in d.statements if not s.heading]
-    most = tuning.section_max
     lines: dict[str, list[Line]] = {}
 
     entities = find_entities(docs, lowercase_words([d.text for d in docs]))
     people, places = entity_lines(entities, scores, tuning.clause_words)
-    lines["people"], lines["places"] = people[:most], places[:most]
+    lines["people"], lines["places"] = people[: tuning.people_max], places[: tuning.places_max]
 
     timeline = drop_repeats(
         sorted(merge_same(timeline_lines(docs, scores), tuning.same_statement), key=_best),
         tuning.same_statement,
-    )[:most]
+    )[: tuning.timeline_max]
     lines["timeline"] = sorted(timeline, key=lambda line: line.order)
 
     numbers_all = number_lines(docs, dated, scores, tuning.clause_words)
     numbers = merge_same(numbers_all, tuning.same_statement)
-    lines["numbers"] = sorted(numbers, key=_best)[:most]
-    lines["claims"] = sorted(
-        merge_same(claim_lines(usable, scores), tuning.same_statement), key=_best
-    )[:most]
+    lines["numbers"] = sorted(numbers, key=_best)[: tuning.numbers_max]
     unconfirmed = differing_figures(numbers_all) + unconfirmed_lines(dated, scores)
-    lines["unconfirmed"] = sorted(merge_same(unconfirmed, tuning.same_statement), key=_best)[:most]
+    unconfirmed = sorted(merge_same(unconfirmed, tuning.same_statement), key=_best)
+    lines["unconfirmed"] = unconfirmed[: tuning.unconfirmed_max]
+    # A claim already listed as unconfirmed is not repeated: that section says more.
+    shown = {line.key for line in lines["unconfirmed"]}
+    claims = merge_same(claim_lines(usable, scores), tuning.same_statement)
+    claims = [line for line in sorted(claims, key=_best) if line.key not in shown]
+    lines["claims"] = claims[: tuning.claims_max]
 
     facts: Counter[int] = Counter()
     for section_lines in lines.values():

@@ -103,7 +103,8 @@ def place(mention: DateMention, sentence: str, anchor: dt.date | None) -> Placed
         name = dt.date(2000, month, 1).strftime("%B")
         return Placed((year, month, day), f"{day} {name} {year}" if day else f"{name} {year}")
     if anchor is None:
-        return None
+        # Kept as written; without the document's date it can only follow the months.
+        return Placed((0, 13, 0), None)
     if mention.kind == "weekday":
         target = [d.lower() for d in _DAY[3:-1].split("|")].index(
             next(w for w in re.findall(r"[a-z]+", lowered) if w.endswith("day"))

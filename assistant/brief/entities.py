@@ -32,7 +32,8 @@ ROLE_NOUNS = frozenset(
     striker player midfielder defender goalkeeper winger captain champion singer actor actress
     star musician rapper comedian presenter host producer designer artist lawyer attorney judge
     prosecutor professor researcher scientist expert investor trader banker chancellor premier
-    king queen prince chief colonel inventor entrepreneur""".split()
+    king queen prince chief colonel inventor entrepreneur engineer surgeon doctor nurse
+    teacher pilot architect chancellor""".split()
 )
 # Words for what an organisation is, in an appositive ("Yukos, the Russian oil firm").
 ORG_NOUNS = frozenset(
@@ -330,7 +331,51 @@ def entity_lines(
         people.append(line)
     people.sort(key=lambda line: -line.score)
     places.sort(key=lambda line: -line.score)
-    return people, places
+    return people, _group_places(places)
+
+
+def _group_places(places: list[Line]) -> list[Line]:
+    """Places named in the same sentence share one line ("Far East, Ussuriysk, Khabarovsk:
+    ..."), its detail the stretch of the sentence that holds all their clauses."""
+    grouped: dict[tuple[str, int], list[Line]] = {}
+    for line in places:
+        doc, statement = line.quotes[0]
+        grouped.setdefault((doc.doc_id, statement.start), []).append(line)
+    result = []
+    for lines in grouped.values():
+        if len(lines) == 1:
+            result.append(lines[0])
+            continue
+        doc, statement = lines[0].quotes[0]
+        spans = [
+            _find(doc.text, statement.start, statement.end, line.detail or "") for line in lines
+        ]
+        start, end = min(a for a, _ in spans), max(b for _, b in spans)
+        detail = doc.text[start:end]
+        label = ", ".join(
+            line.label or ""
+            for line in sorted(
+                lines,
+                key=lambda other: _find(
+                    doc.text, statement.start, statement.end, other.label or ""
+                )[0],
+            )
+        )
+        first = lines[0]
+        first.label, first.detail, first.text = label, detail, f"{label}: {detail}"
+        first.key = "place:" + label.lower()
+        first.evidence = [detail]
+        first.score = sum(line.score for line in lines)
+        for line in lines[1:]:
+            for quote in line.quotes:
+                first.add_quote(*quote)
+        result.append(first)
+    return sorted(result, key=lambda line: -line.score)
+
+
+def _find(text: str, start: int, end: int, piece: str) -> tuple[int, int]:
+    at = text.find(piece, start, end)
+    return (at, at + len(piece)) if at >= 0 else (start, end)
 
 
 def _place_line(entity: Entity, best: Sighting, max_words: int, weight: float) -> Line:

@@ -72,6 +72,9 @@ UNCONFIRMED = [
     ("open question", r"\b(?:unclear|unknown|remains? to be seen|not known)\b"),
     ("speculation", r"\b(?:speculate[sd]?|speculation)\b"),
 ]
+# The first kinds of UNCONFIRMED: someone declines, denies, cannot confirm or does not
+# acknowledge; the rest are hedges ("reportedly") and doubts.
+_FIRM = 4
 _UNCONFIRMED = [(label, re.compile(pattern, re.IGNORECASE)) for label, pattern in UNCONFIRMED]
 
 _SPEECH = (
@@ -96,12 +99,13 @@ def number_lines(
     scores: dict[int, float],
     max_words: int,
 ) -> list[Line]:
-    """A line per figure (at most two per sentence): the figure, what it counts when the words
-    after it say, and the clause around it."""
+    """A line per sentence that states a figure: its main figure (one in digits with what it
+    counts, if any), the noun phrase it counts when the words after it say, and the clause
+    around it. Other figures of the sentence stay in the clause."""
     lines = []
     for doc, statement in statements:
         dates = date_mentions(doc.text, statement.start, statement.end)
-        taken = 0
+        found = []
         for match in _FIGURE.finditer(doc.text, statement.start, statement.end):
             a, b = match.span()
             figure = match.group()
@@ -110,25 +114,29 @@ def number_lines(
             if doc.text[b : b + 1].isalpha() or doc.text[a - 1 : a] == "(":
                 continue  # part of a word, or a conversion in brackets: "$1.13bn (£600m)"
             counted = _counted(doc.text, b, statement.end)
-            start, end = clause(doc.text, statement.start, statement.end, a, b, max_words)
-            text = doc.text[start:end]
-            detail = doc.text[counted[0] : counted[1]] if counted else None
-            lines.append(
-                Line(
-                    section="numbers",
-                    text=text,
-                    quotes=[(doc, statement)],
-                    score=scores.get(id(statement), 0.0) + (0.5 if detail else 0.0),
-                    key=normalise(f"{figure} {detail or text}"),
-                    label=figure,
-                    detail=detail,
-                    evidence=[text, figure, *([detail] if detail else [])],
-                    terms=frozenset(content_words(detail or text)),
-                )
+            found.append(
+                (any(ch.isdigit() for ch in figure), counted is not None, -a, a, b, counted)
             )
-            taken += 1
-            if taken == 2:
-                break
+        if not found:
+            continue
+        _, _, _, a, b, counted = max(found)
+        figure = doc.text[a:b]
+        start, end = clause(doc.text, statement.start, statement.end, a, b, max_words)
+        text = doc.text[start:end]
+        detail = doc.text[counted[0] : counted[1]] if counted else None
+        lines.append(
+            Line(
+                section="numbers",
+                text=text,
+                quotes=[(doc, statement)],
+                score=scores.get(id(statement), 0.0) + (0.5 if detail else 0.0),
+                key=normalise(f"{figure} {detail or text}"),
+                label=figure,
+                detail=detail,
+                evidence=[text, figure, *([detail] if detail else [])],
+                terms=frozenset(content_words(detail or text)),
+            )
+        )
     return lines
 
 
@@ -199,9 +207,12 @@ def unconfirmed_lines(
 ) -> list[Line]:
     lines = []
     for doc, statement in statements:
-        for label, pattern in _UNCONFIRMED:
+        for index, (label, pattern) in enumerate(_UNCONFIRMED):
             if pattern.search(statement.text):
-                lines.append(_sentence_line("unconfirmed", doc, statement, scores, label))
+                line = _sentence_line("unconfirmed", doc, statement, scores, label)
+                # Refusals, denials and what nobody confirms come before hedges and doubts.
+                line.score += 1.0 if index < _FIRM else 0.0
+                lines.append(line)
                 break
     return lines
 

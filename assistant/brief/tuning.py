@@ -52,8 +52,14 @@ class BriefTuning:
     # --- sections ----------------------------------------------------------------------------
     key_points_min: int = 3
     key_points_max: int = 7
-    # Lines per other section; the best-ranked ones are kept.
-    section_max: int = 12
+    # Lines per other section, the best-ranked kept: together about one page (the seed
+    # article's briefing: ~45 lines, ~900 words with every quote).
+    people_max: int = 10
+    places_max: int = 8
+    timeline_max: int = 10
+    numbers_max: int = 8
+    claims_max: int = 6
+    unconfirmed_max: int = 6
     # Citations one line carries at most (a fact forty articles repeat needs no forty quotes).
     citations_per_line: int = 5
     # Words of context kept around a name or a figure in its line.

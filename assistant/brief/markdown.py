@@ -1,0 +1,71 @@
+"""A briefing as Markdown: the export of the web tab and of `briefing brief --out`, and the
+text the CLI prints. One place decides how a line reads, so every front end agrees."""
+
+from __future__ import annotations
+
+from .model import Briefing, BriefItem
+
+# Sections whose lines lead with their label (a name, a date, a figure, a speaker).
+_LABELLED = {"people", "places", "timeline", "numbers", "claims", "unconfirmed"}
+UNSUPPORTED = "not supported by its sources"
+
+
+def line_text(section: str, item: BriefItem) -> str:
+    """How one line reads, without markers: "**in June** (June 2024): The pact was signed"."""
+    if section in ("people", "places"):
+        return f"**{item.label}**: {item.detail}" if item.detail else f"**{item.label}**"
+    if section in _LABELLED and item.label:
+        extra = f" ({item.detail})" if item.detail and section in ("timeline", "numbers") else ""
+        return f"**{item.label}**{extra}: {item.text}"
+    return item.text
+
+
+def markers(item: BriefItem) -> str:
+    return "".join(f"[{c.number}]" for c in item.citations)
+
+
+def badges(item: BriefItem) -> str:
+    parts = []
+    if item.sources > 1:
+        parts.append(f"({item.sources} sources)")
+    if item.new:
+        parts.append("**new**" if item.change != "changed" else "**changed**")
+    if not item.supported:
+        parts.append(f"⚠ {UNSUPPORTED}")
+    return " ".join(parts)
+
+
+def to_markdown(briefing: Briefing) -> str:
+    out = [f"# Briefing: {briefing.scope.label}", ""]
+    count = len(briefing.covered)
+    about = f"{count} document{'s' if count != 1 else ''}"
+    made = f" · made {briefing.created_at}" if briefing.created_at else ""
+    since = f" · compared with the briefing of {briefing.since}" if briefing.since else ""
+    out += [f"_{about}{made}{since}_", ""]
+    for notice in briefing.notices:
+        out.append(f"> {notice}")
+    if briefing.notices:
+        out.append("")
+    for section in briefing.sections:
+        out += [f"## {section.title}", ""]
+        if section.note:
+            out += [f"_{section.note}_", ""]
+        for item in section.items:
+            tail = " ".join(p for p in (markers(item), badges(item)) if p)
+            out.append(f"- {line_text(section.key, item)}" + (f" {tail}" if tail else ""))
+        out.append("")
+    if briefing.left:
+        out += ["## Documents that left", ""]
+        out += [f"- {doc.title} ({doc.source})" for doc in briefing.left]
+        out.append("")
+    citations = briefing.citations
+    if citations:
+        out += ["## Sources", ""]
+        for c in citations:
+            quote = " ".join(c.quote.split())
+            out.append(
+                f"{c.number}. {c.title}, paragraph {c.paragraph}: “{quote}” "
+                f"({c.source}, characters {c.char_start}-{c.char_end})"
+            )
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
