@@ -9,6 +9,7 @@ import pytest
 
 from assistant.brief import DEFAULT_TUNING, Briefing, Scope, compose
 from assistant.brief.documents import Doc, read_document
+from assistant.brief.facts import speaker
 from assistant.brief.rank import Ranker
 from assistant.text import normalise
 from assistant.types import DocumentInfo
@@ -230,3 +231,43 @@ def test_a_topic_pulls_its_statements_up(strike: Doc) -> None:
 
     assert "2,500 dock workers" in best(None), "the lead, without a topic"
     assert best("ships diverted to other ports").startswith("Ships were diverted")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "who"),
+    [
+        ("According to the harbour master, two cranes were damaged.", "the harbour master"),
+        (
+            '"We will not sign this offer," said union negotiator Rui Costa.',
+            "union negotiator Rui Costa",
+        ),
+        (
+            '"The delays are costly," said Joana Lima, an economist at the central bank.',
+            "Joana Lima, an economist at the central bank",
+        ),
+        (
+            "Later, Paulo Reis, head of the shipping federation, said the losses were mounting.",
+            "Paulo Reis, head of the shipping federation",
+        ),
+        (
+            "The regulator, with support from two ministries, has warned that fines may follow.",
+            "The regulator",
+        ),
+        ("While some traders argue that prices will fall, others disagree.", "some traders"),
+        ("The cranes were repaired on Tuesday.", None),
+    ],
+)
+def test_the_speaker_of_a_claim_is_kept_in_its_own_words(sentence: str, who: str | None) -> None:
+    assert speaker(sentence) == who
+
+
+def test_he_said_after_a_named_speaker_names_them() -> None:
+    text = (
+        "Port Talks\n\nMarta Reis, a spokeswoman for the operator, said the offer was final.\n\n"
+        "She said the operator would not improve it before the spring.\n"
+    )
+    claims = _brief(_doc("Port Talks", text, "talks.txt")).section("claims")
+    assert claims is not None
+    resolved = next(item for item in claims.items if item.label == "She")
+    assert resolved.detail == "Marta Reis, a spokeswoman for the operator"
+    assert len(resolved.citations) == 2, "the naming sentence backs the name"

@@ -131,7 +131,7 @@ def compose(
     gaps_seconds = 0.0
     if ask is not None:
         started = time.perf_counter()
-        subject = topic or (docs[0].info.title if len(docs) == 1 else "")
+        subject = topic or (_short_title(docs[0].info.title) if len(docs) == 1 else "")
         lines["gaps"] = gap_lines(_counting(ask, progress), subject, {d.doc_id for d in docs})
         gaps_seconds = time.perf_counter() - started
 
@@ -205,6 +205,13 @@ def _timeline_note(lines: list[Line]) -> str | None:
             "when it was written."
         )
     return None
+
+
+def _short_title(title: str) -> str:
+    """A title's main clause, as the subject of a question ("North Korean Troops in Russia"
+    for "North Korean Troops in Russia: Unprecedented Internet Access Sparks Controversy")."""
+    head = title.split(":")[0].strip()
+    return head if len(head.split()) >= 2 else title
 
 
 def _covered(doc: Doc) -> CoveredDoc:

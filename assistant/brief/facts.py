@@ -88,6 +88,9 @@ _ING = re.compile(r"\b(?:stating|saying|adding|noting|warning|arguing|insisting|
 _ACCORDING = re.compile(r"\baccording to\s+([^,;:.“”\"]+?)(?=\s*[,;:.]|$)", re.IGNORECASE)
 _LEADING = re.compile(r"^(?:while|but|and|however|although|though|yet|so|as|whereas)\s+", re.I)
 _PREPOSITION = re.compile(r"^(?:with|from|despite|in|after|before|amid|following|for|at|on)\b")
+# A name alone, as the segment before an appositive without article ("Tim Osborne, head of").
+_NAME = re.compile(r"^\s*(?:[A-Z][\w.’'-]*\s*){1,4}$")
+_HE_SHE = re.compile(r"^(?:he|she|they)$", re.IGNORECASE)
 _SEGMENT = re.compile(r"[,;]\s*|\bthat\s+|\s[—–]\s")
 _APPOSITION = re.compile(r"^(?:a|an|the|its|his|her|their)\s+\w+")
 _PRONOUN = re.compile(r"^(?:it|this|that|these|those|there|which|who)$", re.IGNORECASE)
@@ -220,11 +223,23 @@ def unconfirmed_lines(
 def claim_lines(
     statements: Sequence[tuple[Doc, Statement]], scores: dict[int, float]
 ) -> list[Line]:
-    lines = []
+    lines: list[Line] = []
+    last: dict[str, tuple[Statement, str]] = {}  # per document, the latest named speaker
     for doc, statement in statements:
         who = speaker(statement.text)
-        if who:
-            lines.append(_sentence_line("claims", doc, statement, scores, who))
+        if not who:
+            continue
+        line = _sentence_line("claims", doc, statement, scores, who)
+        earlier = last.get(doc.doc_id)
+        if _HE_SHE.match(who):
+            # "He said ..." right after "X said ...": the line names X, from X's sentence.
+            if earlier is not None and statement.order - earlier[0].order <= 2:
+                line.detail = earlier[1]
+                line.add_quote(doc, earlier[0])
+                line.evidence.append(earlier[1])
+        else:
+            last[doc.doc_id] = (statement, who)
+        lines.append(line)
     return lines
 
 
@@ -251,10 +266,18 @@ def speaker(sentence: str) -> str | None:
     if not segments:
         return None
     start, end = segments[-1]
+    if sentence[: verb.start()].rstrip().endswith(("”", '"')):
+        # '"...," said Yukos spokesman Alexander Shadrin.': the speaker follows the verb.
+        after = re.match(
+            r"\s*([^,;:.“”\"]+(?:,\s+(?:a|an|the)\s+[^,;:.“”\"]+)?)", sentence[verb.end() :]
+        )
+        return _clean_speaker(after.group(1)) if after else None
     words = sentence[start:end].strip(" \"'“”‘’").lower()
     if len(segments) > 1 and _PREPOSITION.match(words):
         start, end = segments[-2]  # "X, with corroboration from Y, has projected"
-    elif len(segments) > 1 and _APPOSITION.match(words):
+    elif len(segments) > 1 and (
+        _APPOSITION.match(words) or _NAME.match(sentence[segments[-2][0] : segments[-2][1]])
+    ):
         start = segments[-2][0]  # "Ana Ferreira, a spokeswoman for the union, said"
     return _clean_speaker(sentence[start:end])
 
@@ -262,9 +285,9 @@ def speaker(sentence: str) -> str | None:
 def _clean_speaker(raw: str) -> str | None:
     who = _LEADING.sub("", raw.strip(" \"'“”‘’"))
     words = who.split()
-    if not words or len(words) > 14 or _PRONOUN.match(words[0]) and len(words) == 1:
-        return None
-    if not content_words(who) or _PRONOUN.match(who):
+    if _HE_SHE.match(who):
+        return who  # resolved to the speaker before it, where there is one (claim_lines)
+    if not words or len(words) > 14 or _PRONOUN.match(who) or not content_words(who):
         return None
     return who
 

@@ -81,7 +81,8 @@ def gap_lines(
     """A line for each standard question the scope's documents do not answer."""
     lines = []
     for standard in questions:
-        question = standard.asked.format(subject=subject).replace("  ", " ")
+        # Without a subject (a library of unrelated documents) the plain question is asked.
+        question = standard.asked.format(subject=subject) if subject else standard.shown
         try:
             answer = ask(question)
         except BadInput:

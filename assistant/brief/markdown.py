@@ -15,7 +15,11 @@ def line_text(section: str, item: BriefItem) -> str:
     if section in ("people", "places"):
         return f"**{item.label}**: {item.detail}" if item.detail else f"**{item.label}**"
     if section in _LABELLED and item.label:
-        extra = f" ({item.detail})" if item.detail and section in ("timeline", "numbers") else ""
+        extra = (
+            f" ({item.detail})"
+            if item.detail and section in ("timeline", "numbers", "claims")
+            else ""
+        )
         return f"**{item.label}**{extra}: {item.text}"
     return item.text
 
