@@ -175,26 +175,23 @@ def ask(
 @_fail_cleanly
 def sources(as_json: bool) -> None:
     """List what is indexed: documents, chunks and the embedding model."""
-    settings = _settings()
-    engine = _engine(settings)
+    engine = _engine(_settings())
     documents = engine.documents()
-    where = (
-        f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
-        if settings.chroma_host
-        else f"embedded store {settings.chroma_path}"
-    )
+    status = engine.status()
     if as_json:
         payload = {
-            "store": where,
-            "collection": settings.collection,
-            "embedding_model": engine.store.model_name,
-            "chunks": engine.store.chunk_count(),
+            "store": status.location,
+            "collection": status.collection,
+            "embedding_model": status.embedding_model,
+            "chunks": status.chunks,
             "documents": [d.model_dump() for d in documents],
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    click.echo(f"{where}, collection {settings.collection!r}, model {engine.store.model_name}")
-    click.echo(f"{len(documents)} documents, {engine.store.chunk_count()} chunks")
+    click.echo(
+        f"{status.location}, collection {status.collection!r}, model {status.embedding_model}"
+    )
+    click.echo(f"{len(documents)} documents, {status.chunks} chunks")
     for doc in documents:
         click.echo(f"  {doc.chunks:4d} chunks  {doc.ingested_at}  {doc.title}  ({doc.source})")
 

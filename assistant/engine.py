@@ -21,7 +21,7 @@ from .models.embedding import Embedder, canonical_name, offline_env
 from .retrieve import Retriever
 from .store import Store
 from .text import content_words, sentences, words
-from .types import Answer, DocumentInfo, IngestReport, StreamEvent, Turn
+from .types import Answer, DocumentInfo, IndexStatus, IngestReport, StreamEvent, Turn
 
 log = logging.getLogger(__name__)
 
@@ -236,9 +236,29 @@ class Engine:
         with locking.hold(self.settings, locking.INGESTION), self.store.reachable():
             if doc_id not in self.store.committed([doc_id]):
                 return False
-            self.store.delete_document(doc_id)
+            self.store.delete_documents([doc_id])
             self.store.bump_version()
         return True
+
+    def require_ingested(self) -> None:
+        """NotIngested (saying what to run) when nothing is indexed yet."""
+        with self.store.reachable():
+            self.store.require_ingested()
+
+    def status(self) -> IndexStatus:
+        settings = self.settings
+        if settings.chroma_host:
+            location = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+        else:
+            location = f"embedded store {settings.chroma_path}"
+        with self.store.reachable():
+            chunks = self.store.chunk_count()
+        return IndexStatus(
+            location=location,
+            collection=self.store.name,
+            embedding_model=self.store.model_name,
+            chunks=chunks,
+        )
 
     def warm_up(self) -> None:
         """Load the model and build the indexes now rather than on the first question."""

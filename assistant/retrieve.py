@@ -25,8 +25,7 @@ from typing import Any
 from .config import RetrieverMode, Settings
 from .models.build import llama_embedding
 from .models.embedding import Embedder
-from .store import SENTENCE_VECTORS_KEY as VECTORS_KEY
-from .store import Store
+from .store import ChunkRecord, Store
 from .text import content_words
 from .types import Passage
 
@@ -195,8 +194,8 @@ class Retriever:
         _quiet_bm25s()
 
         nodes: list[BaseNode] = [
-            TextNode(id_=cid, text=text, metadata=_passage_fields(meta))
-            for cid, text, meta in self.store.iter_chunks()
+            TextNode(id_=record.chunk_id, text=record.text, metadata=record.metadata())
+            for record in self.store.iter_chunks()
         ]
         self._stats = TermStats([node.get_content() for node in nodes])
         self._bm25_size = len(nodes)
@@ -258,21 +257,6 @@ class TermStats:
         return math.log(1.0 + self.chunks / (self.df.get(word, 0) + 1.0))
 
 
-_FIELDS = (
-    "doc_id",
-    "title",
-    "source",
-    "paragraph_start",
-    "paragraph_end",
-    "char_start",
-    "char_end",
-)
-
-
-def _passage_fields(meta: dict[str, Any]) -> dict[str, Any]:
-    return {key: meta[key] for key in (*_FIELDS, "content_hash", VECTORS_KEY) if key in meta}
-
-
 def _fuse(ranked: list[list[tuple[Any, float]]], names: list[str]) -> list[tuple[Passage, str]]:
     """Reciprocal-rank fusion (a single list keeps its own order and scores), with each
     passage's document content hash."""
@@ -288,14 +272,7 @@ def _fuse(ranked: list[list[tuple[Any, float]]], names: list[str]) -> list[tuple
             fused[nid] = fused.get(nid, 0.0) + (weight if len(ranked) > 1 else score)
     passages = []
     for nid in sorted(fused, key=lambda n: -fused[n]):
-        meta = nodes[nid].metadata
-        passage = Passage(
-            chunk_id=nid,
-            text=nodes[nid].get_content(),
-            score=round(fused[nid], 6),
-            scores=scores[nid],
-            sentence_vectors=meta.get(VECTORS_KEY),
-            **{key: meta[key] for key in _FIELDS},
-        )
-        passages.append((passage, meta.get("content_hash", "")))
+        record = ChunkRecord.from_metadata(nid, nodes[nid].get_content(), nodes[nid].metadata)
+        passage = record.passage(score=round(fused[nid], 6), scores=scores[nid])
+        passages.append((passage, record.content_hash))
     return passages

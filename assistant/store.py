@@ -2,7 +2,8 @@
 
 Two collections per store:
 - ``<name>``: one record per chunk, with our own embedding and the chunk's metadata (LlamaIndex
-  node format, so LlamaIndex's ChromaVectorStore reads it back).
+  node format, so LlamaIndex's ChromaVectorStore reads it back). ChunkRecord is that metadata's
+  one schema: ingestion writes records, retrieval reads them back as Passages.
 - ``<name>-docs``: one record per document, holding the full document text and its manifest
   (content hash, title, source, chunk count). A document's record is written after its chunks,
   so it doubles as the commit marker of that document's ingestion.
@@ -15,22 +16,79 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .config import Settings
 from .errors import ModelMismatch, NotIngested, StoreUnavailable
-from .types import DocumentInfo
+from .types import DocumentInfo, Passage
 
 log = logging.getLogger(__name__)
 
 _PAGE = 2000
-# The chunk metadata key of the sentence vectors pooled at ingestion (models/sentence_vectors.py).
-SENTENCE_VECTORS_KEY = "sentence_vectors"
 # Chroma needs an embedding on every record; document records are looked up by id only.
 _DOC_VECTOR = [1.0]
+# Where a chunk sits in its document: stored with every chunk, copied into every Passage.
+_LOCATION = (
+    "doc_id",
+    "title",
+    "source",
+    "paragraph_start",
+    "paragraph_end",
+    "char_start",
+    "char_end",
+)
+# The metadata key of the sentence vectors pooled at ingestion (models/sentence_vectors.py).
+SENTENCE_VECTORS_KEY = "sentence_vectors"
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """One chunk as the store keeps it. Its metadata() is what a chunk record carries besides
+    its text and vector; from_metadata() reads it back, whoever wrote it (LlamaIndex adds keys
+    of its own, which are ignored)."""
+
+    chunk_id: str
+    text: str
+    doc_id: str
+    title: str
+    source: str
+    paragraph_start: int  # 1-based
+    paragraph_end: int
+    char_start: int  # offsets of the chunk in the document text
+    char_end: int
+    content_hash: str = ""  # of the document version the chunk belongs to
+    sentence_vectors: str | None = None  # packed, one row per sentence
+
+    def metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {key: getattr(self, key) for key in _LOCATION}
+        meta["content_hash"] = self.content_hash
+        if self.sentence_vectors:
+            meta[SENTENCE_VECTORS_KEY] = self.sentence_vectors
+        return meta
+
+    @classmethod
+    def from_metadata(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
+        return cls(
+            chunk_id=chunk_id,
+            text=text,
+            content_hash=meta.get("content_hash", ""),
+            sentence_vectors=meta.get(SENTENCE_VECTORS_KEY),
+            **{key: meta[key] for key in _LOCATION},
+        )
+
+    def passage(self, score: float = 0.0, scores: dict[str, float] | None = None) -> Passage:
+        return Passage(
+            chunk_id=self.chunk_id,
+            text=self.text,
+            score=score,
+            scores=scores or {},
+            sentence_vectors=self.sentence_vectors,
+            **{key: getattr(self, key) for key in _LOCATION},
+        )
 
 
 def _client(settings: Settings) -> Any:
@@ -225,9 +283,6 @@ class Store:
         page = self._docs.get(ids=[doc_id], include=["documents"])
         return page["documents"][0] if page["ids"] else None
 
-    def put_document(self, info: DocumentInfo, text: str) -> None:
-        self.put_documents([(info, text)])
-
     def put_documents(self, items: Iterable[tuple[DocumentInfo, str]]) -> None:
         """Write document records in one call: a Chroma write costs ~20x more per record
         when made one record at a time."""
@@ -244,20 +299,14 @@ class Store:
             ],
         )
 
-    def delete_document(self, doc_id: str) -> None:
-        """Remove the commit marker first, so a crash halfway leaves a re-ingestable state."""
-        self.delete_documents([doc_id])
-
     def delete_documents(self, doc_ids: list[str]) -> None:
-        """delete_document for several documents, in two Chroma calls."""
+        """Remove documents and their chunks, in two Chroma calls. The commit marker goes
+        first, so a crash halfway leaves a re-ingestable state."""
         if doc_ids:
             self._docs.delete(ids=list(doc_ids))
             self.delete_chunks_of(doc_ids)
 
     # --- chunks ---------------------------------------------------------------------------
-    def delete_chunks(self, doc_id: str) -> None:
-        self.delete_chunks_of([doc_id])
-
     def delete_chunks_of(self, doc_ids: list[str]) -> None:
         """Delete every chunk of these documents."""
         if doc_ids:
@@ -265,21 +314,42 @@ class Store:
             where = {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
             self._chunks.delete(where=where)
 
-    def add_nodes(self, nodes: list[Any]) -> None:
-        """Add LlamaIndex TextNodes that already carry their embeddings."""
+    def add_chunks(self, records: Sequence[ChunkRecord], vectors: Sequence[Any]) -> None:
+        """Write chunks with their vectors, as LlamaIndex nodes (dense retrieval reads them
+        back through LlamaIndex's ChromaVectorStore)."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        nodes = []
+        for record, vector in zip(records, vectors):
+            metadata = record.metadata()
+            nodes.append(
+                TextNode(
+                    id_=record.chunk_id,
+                    text=record.text,
+                    metadata=metadata,
+                    embedding=vector.tolist(),
+                    start_char_idx=record.char_start,
+                    end_char_idx=record.char_end,
+                    excluded_embed_metadata_keys=list(metadata),
+                    excluded_llm_metadata_keys=list(metadata),
+                    # LlamaIndex writes the source node's id as the record's doc_id: make it ours.
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=record.doc_id)},
+                )
+            )
         self.vector_store.add(nodes)
 
     def chunk_count(self) -> int:
         return int(self._chunks.count()) if self.ready else 0
 
-    def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """(id, text, metadata) of every chunk, in pages."""
+    def iter_chunks(self) -> Iterator[ChunkRecord]:
+        """Every chunk, read in pages."""
         if not self.ready:
             return
         total = self._chunks.count()
         for offset in range(0, total, _PAGE):
             page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            yield from zip(page["ids"], page["documents"], page["metadatas"])
+            for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+                yield ChunkRecord.from_metadata(chunk_id, text, meta)
 
     def committed(self, doc_ids: list[str]) -> dict[str, str]:
         """Content hash of each document whose ingestion is complete (its record exists)."""

@@ -110,6 +110,15 @@ class DocumentInfo(BaseModel):
     ingested_at: str
 
 
+class IndexStatus(BaseModel):
+    """What the store holds and where, as `briefing sources` and run files report it."""
+
+    location: str = Field(description="The embedded store's folder, or the Chroma server.")
+    collection: str
+    embedding_model: str = Field(description="The model the collection was built with.")
+    chunks: int
+
+
 class Skipped(BaseModel):
     path: str
     reason: str

@@ -30,7 +30,7 @@ def corpus(tmp_path: Path) -> Path:
 
 
 def _chunk_ids(engine: Engine) -> list[str]:
-    return [cid for cid, _, _ in engine.store.iter_chunks()]
+    return [c.chunk_id for c in engine.store.iter_chunks()]
 
 
 def _assert_consistent(engine: Engine) -> None:
@@ -77,7 +77,7 @@ def test_an_edited_file_replaces_its_chunks(
     _assert_consistent(engine)
     answer = engine.ask("Where did the convoy arrive by train?")
     assert any("Khabarovsk by train" in c.quote for c in answer.citations)
-    texts = " ".join(text for _, text, _ in engine.store.iter_chunks())
+    texts = " ".join(c.text for c in engine.store.iter_chunks())
     assert "Vladivostok at dawn" not in texts
 
 

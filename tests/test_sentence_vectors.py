@@ -19,7 +19,6 @@ from assistant.answer.extractive import (
 from assistant.engine import Engine
 from assistant.models.embedding import Embedder
 from assistant.models.sentence_vectors import pack, sentence_spans, unpack
-from assistant.store import SENTENCE_VECTORS_KEY
 
 TROOPS = "How many North Korean troops are expected to take part?"
 
@@ -87,10 +86,11 @@ def test_ingest_stores_one_vector_per_sentence(
     engine.ingest()
     chunks = list(engine.store.iter_chunks())
     assert chunks
-    for _, text, meta in chunks:
-        vectors = unpack(meta[SENTENCE_VECTORS_KEY], pooling_embedder.dim)
+    for chunk in chunks:
+        assert chunk.sentence_vectors is not None
+        vectors = unpack(chunk.sentence_vectors, pooling_embedder.dim)
         assert vectors is not None
-        assert len(vectors) == _sentences(text)
+        assert len(vectors) == _sentences(chunk.text)
 
 
 @pytest.fixture

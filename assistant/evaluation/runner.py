@@ -49,7 +49,7 @@ def run_eval(
     progress: Callable[[EvalResult], None] | None = None,
 ) -> EvalRun:
     """Ask every question of the set and score the answers."""
-    engine.store.require_ingested()
+    engine.require_ingested()
     # Load the model and build the indexes first, so no question's latency includes them.
     engine.warm_up()
     began = time.perf_counter()
@@ -165,7 +165,7 @@ def corpus_engine(
         )
         engine = build_engine(temporary, embedder)
         report = engine.ingest([corpus], progress)
-        if not engine.store.chunk_count():
+        if not engine.status().chunks:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:3])
             raise BadInput(f"--corpus {corpus} holds no readable document. {reasons}".strip())
         yield engine, report
@@ -186,13 +186,14 @@ def corpus_fingerprint(engine: Engine) -> dict[str, Any]:
     """What was searched: one hash over the documents' content hashes (which already cover
     the embedding model and chunking), so runs over different corpora are told apart."""
     documents = engine.documents()
+    status = engine.status()
     digest = hashlib.sha256("\n".join(sorted(d.content_hash for d in documents)).encode())
     return {
         "fingerprint": digest.hexdigest()[:16],
         "documents": len(documents),
-        "chunks": engine.store.chunk_count(),
-        "collection": engine.settings.collection,
-        "embedding_model": engine.store.model_name,
+        "chunks": status.chunks,
+        "collection": status.collection,
+        "embedding_model": status.embedding_model,
         # auto picks ONNX or torch at run time; record which one answered.
         "embedding_backend": type(engine.embedder()).__name__,
     }

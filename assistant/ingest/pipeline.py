@@ -24,8 +24,7 @@ from ..config import Settings
 from ..errors import BadInput
 from ..models.embedding import Embedder, load_tokenizer, model_dir, model_window
 from ..models.sentence_vectors import pack, sentence_spans
-from ..store import SENTENCE_VECTORS_KEY as VECTORS_KEY
-from ..store import Store
+from ..store import ChunkRecord, Store
 from ..types import DocumentInfo, IngestReport, Skipped
 from .chunking import Chunk, chunk_document
 from .loaders import SUPPORTED, Unreadable, load
@@ -220,16 +219,14 @@ def _write_group(
 ) -> None:
     """Per document: old record, then old chunks, then new chunks, then new record; each step
     batched over the group (a Chroma call per record is ~20x slower)."""
-    nodes = [
-        _node(p, c, vector, packed)
-        for (p, c), vector, packed in zip(
-            ((p, c) for p in group for c in p.chunks), vectors, sentence_vectors
-        )
+    records = [
+        _record(p, c, packed)
+        for (p, c), packed in zip(((p, c) for p in group for c in p.chunks), sentence_vectors)
     ]
     store.delete_documents([p.doc_id for p in group if p.existed])
     # Chunks of a new document can only be leftovers of a crashed earlier run.
     store.delete_chunks_of([p.doc_id for p in group if not p.existed])
-    store.add_nodes(nodes)
+    store.add_chunks(records, vectors)
     store.put_documents((_info(p), p.text) for p in group)
 
 
@@ -288,30 +285,17 @@ def _info(p: _Pending) -> DocumentInfo:
     )
 
 
-def _node(p: _Pending, chunk: Chunk, vector: Any, sentence_vectors: str | None) -> Any:
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
-    metadata = {
-        "doc_id": p.doc_id,
-        "title": p.title,
-        "source": str(p.path),
-        "paragraph_start": chunk.paragraph_start,
-        "paragraph_end": chunk.paragraph_end,
-        "char_start": chunk.char_start,
-        "char_end": chunk.char_end,
-        "content_hash": p.content_hash,
-    }
-    if sentence_vectors:
-        metadata[VECTORS_KEY] = sentence_vectors
-    return TextNode(
-        id_=f"{p.doc_id}:{chunk.index:05d}",
+def _record(p: _Pending, chunk: Chunk, sentence_vectors: str | None) -> ChunkRecord:
+    return ChunkRecord(
+        chunk_id=f"{p.doc_id}:{chunk.index:05d}",
         text=p.text[chunk.char_start : chunk.char_end],
-        metadata=metadata,
-        embedding=vector.tolist(),
-        start_char_idx=chunk.char_start,
-        end_char_idx=chunk.char_end,
-        excluded_embed_metadata_keys=list(metadata),
-        excluded_llm_metadata_keys=list(metadata),
-        # LlamaIndex writes the source node's id as the record's doc_id; make it ours.
-        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=p.doc_id)},
+        doc_id=p.doc_id,
+        title=p.title,
+        source=str(p.path),
+        paragraph_start=chunk.paragraph_start,
+        paragraph_end=chunk.paragraph_end,
+        char_start=chunk.char_start,
+        char_end=chunk.char_end,
+        content_hash=p.content_hash,
+        sentence_vectors=sentence_vectors,
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from assistant.engine import Engine
 from assistant.ingest.loaders import load
 from assistant.ingest.pipeline import doc_id_for
+from assistant.store import ChunkRecord
 
 
 @dataclass
@@ -30,11 +31,11 @@ def check_store(engine: Engine, files: list[Path], *, sample: int = 12) -> Store
     assert not missing, f"{len(missing)} documents have no record: {missing[:5]}"
     assert not extra, f"{len(extra)} records of documents that should not be there: {extra[:5]}"
 
-    by_doc: dict[str, list[tuple[str, str, dict]]] = {}
+    by_doc: dict[str, list[ChunkRecord]] = {}
     ids = Counter()
-    for chunk_id, text, meta in store.iter_chunks():
-        ids[chunk_id] += 1
-        by_doc.setdefault(meta["doc_id"], []).append((chunk_id, text, meta))
+    for record in store.iter_chunks():
+        ids[record.chunk_id] += 1
+        by_doc.setdefault(record.doc_id, []).append(record)
     duplicated = [cid for cid, n in ids.items() if n > 1]
     assert not duplicated, f"chunk ids stored twice: {duplicated[:5]}"
     orphans = sorted(by_doc.keys() - records.keys())
@@ -46,13 +47,13 @@ def check_store(engine: Engine, files: list[Path], *, sample: int = 12) -> Store
         assert text == load(path, path.read_bytes()).text, f"{path.name}: stale document text"
         chunks = by_doc.get(doc_id, [])
         want = {f"{doc_id}:{i:05d}" for i in range(info.chunks)}
-        got = {cid for cid, _, _ in chunks}
+        got = {c.chunk_id for c in chunks}
         assert got == want, (
             f"{path.name}: {len(got - want)} extra and {len(want - got)} missing chunks"
         )
-        for chunk_id, chunk_text, meta in chunks:
-            assert meta["content_hash"] == info.content_hash, f"{chunk_id}: an older version"
-            assert chunk_text == text[meta["char_start"] : meta["char_end"]], chunk_id
+        for c in chunks:
+            assert c.content_hash == info.content_hash, f"{c.chunk_id}: an older version"
+            assert c.text == text[c.char_start : c.char_end], c.chunk_id
 
     total = sum(len(c) for c in by_doc.values())
     assert total == store.chunk_count() == sum(i.chunks for i in records.values())
@@ -60,12 +61,12 @@ def check_store(engine: Engine, files: list[Path], *, sample: int = 12) -> Store
     return StoreFigures(documents=len(records), chunks=total)
 
 
-def _check_dense_index(engine: Engine, chunks: list[tuple[str, str, dict]], sample: int) -> None:
+def _check_dense_index(engine: Engine, chunks: list[ChunkRecord], sample: int) -> None:
     """The vector index (kept apart from Chroma's SQLite records) finds a sample of chunks by
     their own text: a crash must not leave records whose vectors are gone."""
     rng = random.Random(len(chunks))
-    for chunk_id, text, _ in rng.sample(chunks, min(sample, len(chunks))):
-        found = engine.retriever.retrieve(text, k=3, mode="dense")
-        assert any(p.chunk_id == chunk_id or p.text == text for p in found), (
-            f"dense search does not find chunk {chunk_id} by its own text"
+    for chunk in rng.sample(chunks, min(sample, len(chunks))):
+        found = engine.retriever.retrieve(chunk.text, k=3, mode="dense")
+        assert any(p.chunk_id == chunk.chunk_id or p.text == chunk.text for p in found), (
+            f"dense search does not find chunk {chunk.chunk_id} by its own text"
         )
