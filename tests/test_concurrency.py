@@ -95,7 +95,7 @@ def _plant_half_ingested(data_dir: Path, folder: Path, embedder: Embedder) -> st
     assert not any(d == doc_id for d in engine.store.documents()), "it must have no record"
     assert any(c.doc_id == doc_id for c in engine.store.iter_chunks())
     # Its chunks are what the vector search ranks first: only the commit check hides them.
-    nearest = engine.retriever._dense_search(QUESTIONS[5], 3)
+    nearest = engine.retriever.dense.search(QUESTIONS[5], 3)
     assert nearest[0][0].metadata["doc_id"] == doc_id
     return doc_id
 

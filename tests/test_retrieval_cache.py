@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import retrieve
 from assistant.engine import Engine
+from assistant.retrieve.bm25 import VERSION_CHECK_S, BM25Index
 
 from .support.paths import SEED_ARTICLE
 
@@ -50,10 +50,10 @@ def test_a_new_process_loads_the_bm25_index_instead_of_rebuilding(
 
     second = make_engine(corpus_dir=corpus)
 
-    def no_rebuild(self: retrieve.Retriever) -> None:
+    def no_rebuild(self: BM25Index) -> None:
         raise AssertionError("the cached index should have been loaded")
 
-    monkeypatch.setattr(retrieve.Retriever, "_build_bm25", no_rebuild)
+    monkeypatch.setattr(BM25Index, "_build", no_rebuild)
     assert _ranking(second) == built
     loaded = second.retriever.term_stats()
     assert (loaded.chunks, loaded.df) == (stats.chunks, stats.df)
@@ -92,13 +92,13 @@ def test_another_process_ingest_is_seen_within_the_version_check_interval(
     writer = make_engine(corpus_dir=corpus)  # another process's view of the same store
     (corpus / "note.txt").write_text("The ferry to Sakhalin sails on Fridays.\n", encoding="utf-8")
     writer.ingest()
-    time.sleep(retrieve.VERSION_CHECK_S + 0.1)
+    time.sleep(VERSION_CHECK_S + 0.1)
     answer = reader.ask("When does the ferry to Sakhalin sail?")
     assert any("Fridays" in c.quote for c in answer.citations)
 
     doc_id = next(d.doc_id for d in writer.documents() if d.source.endswith("note.txt"))
     writer.delete_document(doc_id)
-    time.sleep(retrieve.VERSION_CHECK_S + 0.1)
+    time.sleep(VERSION_CHECK_S + 0.1)
     passages = reader.retriever.retrieve("When does the ferry to Sakhalin sail?")
     assert all(p.doc_id != doc_id for p in passages)
 
@@ -115,26 +115,26 @@ def test_a_question_survives_the_bm25_index_growing_under_it(
     engine = make_engine(corpus_dir=corpus)
     engine.ingest()
     assert engine.retriever.retrieve(QUESTIONS[0])
-    size_before = engine.retriever._bm25_size
+    size_before = engine.retriever.bm25.size
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "harbour.txt").write_text(
         "\n\n".join(f"Berth {i} of the Aldermoor harbour closes for dredging." for i in range(40)),
         encoding="utf-8",
     )
-    checked = engine.retriever._bm25_retriever
+    checked = engine.retriever.bm25.refresh
     rebuilt: list[bool] = []
 
-    def rebuilt_meanwhile() -> object:
-        seen = checked()
+    def rebuilt_meanwhile() -> None:
+        checked()
         if not rebuilt:  # as another question would, right after this one's check
             rebuilt.append(True)
             engine.ingest([extra])
             checked()
-        return seen
 
-    monkeypatch.setattr(engine.retriever, "_bm25_retriever", rebuilt_meanwhile)
+    monkeypatch.setattr(engine.retriever.bm25, "refresh", rebuilt_meanwhile)
     after = engine.retriever.retrieve("Which berth of the Aldermoor harbour closes?")
     # the fusion asks BM25 for 20 results: more than the old index held, fewer than the new
-    assert rebuilt and size_before < retrieve.FUSION_DEPTH < engine.retriever._bm25_size
+    depth = engine.retriever.tuning.depth
+    assert rebuilt and size_before < depth < engine.retriever.bm25.size
     assert after and "Aldermoor" in after[0].text
