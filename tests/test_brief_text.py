@@ -8,9 +8,11 @@ import hashlib
 import pytest
 
 from assistant.brief import DEFAULT_TUNING, Briefing, CoveredDoc, Scope, compose
+from assistant.brief.chat import as_answer
 from assistant.brief.documents import read_document
 from assistant.brief.intent import briefing_request
 from assistant.brief.markdown import to_markdown
+from assistant.brief.writer import parse_reply
 from assistant.evaluation.brief_scores import score_briefing, summarise
 from assistant.types import DocumentInfo
 
@@ -120,3 +122,29 @@ def test_scores_measure_coverage_validity_redundancy_and_length() -> None:
     summary = summarise([good, partial])
     assert summary["briefings"] == 2 and summary["briefing_coverage"] == 0.75
     assert summary["briefing_pass_rate"] == 0.5
+
+
+def test_a_model_reply_is_parsed_into_known_sections_only() -> None:
+    reply = (
+        "Here is the briefing.\n\n## Key points\n- The bridge closed on Monday [1].\n"
+        "* Repairs take six weeks [2]\n\n## Weather\n- It rained [3].\n\n"
+        "**Timeline**\n1. Monday: the bridge closed [1].\n\n## Not in the documents\n- Cost [4]\n"
+    )
+    parsed = parse_reply(reply)
+    assert parsed == [
+        ("key_points", ["The bridge closed on Monday [1].", "Repairs take six weeks [2]"]),
+        ("timeline", ["Monday: the bridge closed [1]."]),
+    ], "unknown headings and the gaps section (found by asking) are not the model's"
+
+
+def test_a_briefing_in_the_chat_is_an_answer_with_every_line_and_its_markers() -> None:
+    briefing, _ = _briefing()
+    answer = as_answer(briefing, "Summarize the article")
+    assert answer.mode == "briefing" and not answer.abstained
+    assert answer.text.startswith("Briefing: the bridge")
+    assert len(answer.sentences) == len(briefing.items)
+    for sentence in answer.sentences:
+        assert sentence.text in answer.text
+        for number in sentence.citations:
+            assert f"[{number}]" in answer.text
+    assert [c.number for c in answer.citations] == [c.number for c in briefing.citations]
