@@ -55,6 +55,20 @@ class Citation(BaseModel):
         None, description="How well the cited span supports the sentence it is attached to (0-1)."
     )
     supported: bool = True
+    answer_start: int | None = Field(
+        None, description="Offset in the quote of the short answer it holds (the reader's span)."
+    )
+    answer_end: int | None = None
+
+
+class ShortAnswer(BaseModel):
+    """The few words that answer (the reader's span), shown before the quote that holds them."""
+
+    text: str
+    citation: int = Field(description="Number of the citation whose quote holds the span.")
+    start: int = Field(description="Offset of the span in that citation's quote.")
+    end: int
+    probability: float = Field(description="Calibrated probability that the span answers (0-1).")
 
 
 class AnswerSentence(BaseModel):
@@ -76,6 +90,9 @@ class Answer(BaseModel):
     passages: list[Passage] = Field(default_factory=list)
     abstained: bool = Field(
         False, description="True when the documents do not answer the question."
+    )
+    short_answer: ShortAnswer | None = Field(
+        None, description="The reader's short answer, when the answer mode has one."
     )
     mode: str = "extractive"
     notice: str | None = Field(

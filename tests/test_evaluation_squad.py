@@ -114,6 +114,8 @@ def test_squad_v2_becomes_corpus_and_question_set(tmp_path: Path) -> None:
         [],
     )
     assert q3["sources"] == ["It rains on most days of the year."] and q3["paragraph"] == 2
+    # Every annotator's answer is kept for SQuAD's EM/F1 (duplicates too); none when impossible.
+    assert len(q1["answers"]) == 3 and q2["answers"] == []
     # The set loads cleanly and every source is in the corpus under the metric's matching.
     loaded = load_questions(made.questions_file)
     assert not loaded.problems and loaded.questions[0].extra["article"] == "Norway/Cities"

@@ -17,6 +17,7 @@ from pathlib import PurePath, PurePosixPath
 from ..cite import markers, strip_markers
 from ..text import content_words, normalise
 from ..types import Answer
+from . import squad_score
 from .questions import Question
 from .results import EvalResult, QuestionMetrics
 
@@ -53,13 +54,28 @@ METRIC_NAMES = (
     "support_mean",
     "supported_share",
     "answer_words",
+    "exact_match",
+    "f1",
+    "has_ans_exact_match",
+    "has_ans_f1",
+    "no_ans_accuracy",
 )
+# SQuAD's scores, shown only for sets with `answers` (None elsewhere).
+SQUAD_METRICS = frozenset(METRIC_NAMES[-5:])
 JUDGE_METRICS = ("judge_correctness", "judge_faithfulness", "judge_errors")
 # Descriptive figures with no better direction.
 NEUTRAL = frozenset(["answer_words"])
 # Counts that describe the set rather than the engine; not gated, not diffed as quality.
 COUNTS = frozenset(
-    ["questions", "answerable", "unanswerable", "with_sources", "with_key_facts", "markers"]
+    [
+        "questions",
+        "answerable",
+        "unanswerable",
+        "with_sources",
+        "with_key_facts",
+        "with_answers",
+        "markers",
+    ]
 )
 
 
@@ -121,7 +137,19 @@ def score(question: Question, answer: Answer, held: Sequence[Sequence[int]]) -> 
     m.supports = [c.support for c in answer.citations if c.support is not None]
     m.sentences = len(answer.sentences)
     m.supported_sentences = sum(1 for s in answer.sentences if s.supported)
+    if question.answers is not None:
+        m.exact_match, m.f1 = squad_score.best(predicted_answer(answer), question.answers)
     return m
+
+
+def predicted_answer(answer: Answer) -> str:
+    """What SQuAD's scores compare with the gold answers: the short answer when the mode gives
+    one, the empty string for an abstention, else the answer text without its markers."""
+    if answer.abstained:
+        return ""
+    if answer.short_answer is not None:
+        return answer.short_answer.text
+    return strip_markers(answer.text)
 
 
 def _recall(gold: int, held: Sequence[Sequence[int]]) -> float:
@@ -216,8 +244,25 @@ def summarise(results: Sequence[EvalResult]) -> dict[str, float | int | None]:
             len(strip_markers(r.answer or "").split()) for r in ok if not r.abstained
         ),
     }
+    summary.update(_squad_means(ok))
     summary.update(_judge_means(ok))
     return summary
+
+
+def _squad_means(ok: Sequence[EvalResult]) -> dict[str, float | int | None]:
+    """SQuAD EM/F1 over rows with `answers`; HasAns over those with gold answers, NoAns (SQuAD
+    2.0's unanswerable rows, right only when abstained) as an accuracy."""
+    scored = [r for r in ok if r.gold.answers is not None and r.metrics.f1 is not None]
+    has = [r for r in scored if r.gold.answers]
+    no = [r for r in scored if not r.gold.answers]
+    return {
+        "with_answers": len(scored),
+        "exact_match": _mean(r.metrics.exact_match for r in scored),
+        "f1": _mean(r.metrics.f1 for r in scored),
+        "has_ans_exact_match": _mean(r.metrics.exact_match for r in has),
+        "has_ans_f1": _mean(r.metrics.f1 for r in has),
+        "no_ans_accuracy": _mean(r.metrics.exact_match for r in no),
+    }
 
 
 def by_group(results: Sequence[EvalResult], key: str) -> dict[str, dict[str, float | int | None]]:

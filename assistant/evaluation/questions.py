@@ -27,6 +27,7 @@ KNOWN_FIELDS = frozenset(
         "must_not_include",
         "sources",
         "source_docs",
+        "answers",
         "reference",
         "kind",
     ]
@@ -50,6 +51,11 @@ class Question(BaseModel):
         default_factory=list,
         description="Documents holding the answer, as paths relative to the corpus root "
         "(copies of one article: any one counts). Gold for retrieval when `sources` is empty.",
+    )
+    answers: list[str] | None = Field(
+        None,
+        description="SQuAD-style gold answers (every annotator's) for exact match and F1 of the "
+        "short answer; [] for a question with no answer (SQuAD 2.0), absent for other sets.",
     )
     reference: str | None = None
     kind: str | None = None

@@ -14,8 +14,7 @@ from typing import Any
 
 from ..text import normalise
 from . import charts
-from .metrics import METRIC_NAMES
-from .report_text import KIND_COLUMNS, fmt, signed
+from .report_text import fmt, kind_columns, shown_metrics, signed
 from .results import EvalResult, EvalRun
 
 KIND_SERIES = (
@@ -114,8 +113,7 @@ def _summary_table(run: EvalRun) -> str:
     head = "<tr><th>metric</th><th>value</th>"
     head += "<th>baseline</th><th>delta</th></tr>" if deltas else "</tr>"
     rows = [head]
-    names = list(METRIC_NAMES) + sorted(n for n in run.summary if n.startswith("judge_"))
-    for name in names:
+    for name in shown_metrics(run.summary):
         row = f"<tr><td>{name}</td><td>{fmt(run.summary.get(name), name)}</td>"
         if deltas:
             d = deltas.get(name, {})
@@ -134,10 +132,11 @@ def _summary_table(run: EvalRun) -> str:
 
 
 def _group_table(groups: dict[str, dict[str, Any]], key: str) -> str:
-    heads = "".join(f"<th title='{metric}'>{short}</th>" for metric, short in KIND_COLUMNS)
+    columns = kind_columns(groups)
+    heads = "".join(f"<th title='{metric}'>{short}</th>" for metric, short in columns)
     rows = [f"<tr><th>{escape(key)}</th>{heads}</tr>"]
     for name, values in groups.items():
-        cells = "".join(f"<td>{fmt(values.get(c), c)}</td>" for c, _ in KIND_COLUMNS)
+        cells = "".join(f"<td>{fmt(values.get(c), c)}</td>" for c, _ in columns)
         rows.append(f"<tr><td>{escape(name)}</td>{cells}</tr>")
     return f"<table>{''.join(rows)}</table>"
 
@@ -213,6 +212,8 @@ def _question(r: EvalResult) -> str:
             f"{escape(_stages(r.timings))} · mode {escape(r.mode or '-')}</span></p>"
             f"<div class='answer'>{highlight(r.answer or '', facts, 'fact')}</div>"
         )
+        if r.short_answer:
+            body.append(f"<p class='small'>short answer: <b>{escape(r.short_answer)}</b></p>")
         if r.notice:
             body.append(f"<p class='small'>notice: {escape(r.notice)}</p>")
     body.append(_gold(r))
@@ -266,6 +267,10 @@ def _gold(r: EvalResult) -> str:
         )
     if g.sources:
         parts.append(f"{len(g.sources)} gold snippet(s)")
+    if g.source_docs:
+        parts.append("gold documents: " + ", ".join(escape(d) for d in g.source_docs))
+    if g.answers:
+        parts.append("gold answers: " + " / ".join(escape(a) for a in dict.fromkeys(g.answers)))
     if g.reference:
         parts.append(f"reference: {escape(g.reference)}")
     return f"<p class='small'>{'<br>'.join(parts)}</p>" if parts else ""
@@ -280,6 +285,8 @@ def _metrics_line(r: EvalResult) -> str:
         "key facts": m.key_fact_recall,
         "cited gold": m.citation_hit,
         "markers valid": f"{m.valid_markers}/{m.markers}" if m.markers else None,
+        "EM": m.exact_match,
+        "F1": m.f1,
     }
     cells = [
         f"{k} {v if isinstance(v, str) else fmt(v)}" for k, v in shown.items() if v is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .metrics import METRIC_NAMES
+from .metrics import METRIC_NAMES, SQUAD_METRICS
 from .results import EvalRun
 
 KIND_COLUMNS = [
@@ -43,7 +43,7 @@ def summary_table(run: EvalRun) -> str:
         "",
     ]
     deltas = (run.comparison or {}).get("metrics", {})
-    names = list(METRIC_NAMES) + sorted(n for n in s if n.startswith("judge_"))
+    names = shown_metrics(s)
     header = f"{'metric':<22}{'value':>10}"
     if deltas:
         header += f"{'baseline':>12}{'delta':>10}"
@@ -63,12 +63,26 @@ def summary_table(run: EvalRun) -> str:
     return "\n".join(lines)
 
 
+def shown_metrics(summary: dict[str, Any]) -> list[str]:
+    """The summary's metrics in report order; SQuAD's scores only for sets that have them."""
+    names = [n for n in METRIC_NAMES if n not in SQUAD_METRICS or summary.get(n) is not None]
+    return names + sorted(n for n in summary if n.startswith("judge_"))
+
+
+def kind_columns(groups: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """KIND_COLUMNS, plus SQuAD's F1 when some group has it."""
+    if any(values.get("f1") is not None for values in groups.values()):
+        return [*KIND_COLUMNS[:3], ("f1", "F1"), *KIND_COLUMNS[3:]]
+    return list(KIND_COLUMNS)
+
+
 def kind_table(groups: dict[str, dict[str, Any]], key: str) -> str:
     width = max([len(key), *(len(name) for name in groups)]) + 2
-    lines = [f"{key:<{width}}" + "".join(f"{short:>8}" for _, short in KIND_COLUMNS)]
+    columns = kind_columns(groups)
+    lines = [f"{key:<{width}}" + "".join(f"{short:>8}" for _, short in columns)]
     for name, values in groups.items():
         lines.append(
-            f"{name:<{width}}" + "".join(f"{fmt(values.get(m), m):>8}" for m, _ in KIND_COLUMNS)
+            f"{name:<{width}}" + "".join(f"{fmt(values.get(m), m):>8}" for m, _ in columns)
         )
     return "\n".join(lines)
 

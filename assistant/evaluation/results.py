@@ -26,6 +26,8 @@ class Gold(BaseModel):
     must_include: list[list[str]] = Field(default_factory=list)
     must_not_include: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    source_docs: list[str] = Field(default_factory=list)
+    answers: list[str] | None = None
     reference: str | None = None
 
 
@@ -52,6 +54,8 @@ class QuestionMetrics(BaseModel):
     supports: list[float] = Field(default_factory=list, description="citation.support values.")
     sentences: int = 0
     supported_sentences: int = 0
+    exact_match: float | None = Field(None, description="SQuAD EM of the short answer.")
+    f1: float | None = Field(None, description="SQuAD F1 of the short answer.")
 
 
 class EvalResult(BaseModel):
@@ -64,6 +68,7 @@ class EvalResult(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     gold: Gold = Field(default_factory=Gold)
     answer: str | None = None
+    short_answer: str | None = None
     abstained: bool | None = None
     mode: str | None = None
     notice: str | None = None

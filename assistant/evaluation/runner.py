@@ -106,6 +106,8 @@ def ask_one(
             must_include=question.must_include,
             must_not_include=question.must_not_include,
             sources=question.sources,
+            source_docs=question.source_docs,
+            answers=question.answers,
             reference=question.reference,
         ),
     )
@@ -125,6 +127,7 @@ def ask_one(
     result.latency = round(time.perf_counter() - began, 5)
     held = [metrics.sources_held(question, p.text) for p in answer.passages]
     result.answer = answer.text
+    result.short_answer = answer.short_answer.text if answer.short_answer else None
     result.abstained = answer.abstained
     result.mode = answer.mode
     result.notice = answer.notice

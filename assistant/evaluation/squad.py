@@ -122,6 +122,8 @@ def _row(qa: dict[str, Any], context: str, title: str, paragraph: int) -> dict[s
         "must_include": [alternatives] if alternatives else [],
         "sources": [answer_sentence(context, answers)] if answers else [],
         "reference": alternatives[0] if alternatives else None,
+        # Every annotator's answer, for SQuAD's exact match and F1 of the short answer.
+        "answers": [a["text"] for a in answers],
         "kind": "unanswerable" if impossible else question_kind(question),
         # Extra keys: usable with `briefing eval --group-by article` (or wh, paragraph).
         "wh": question_kind(question),
