@@ -1,5 +1,5 @@
-"""How well the citation checker (assistant.verify) tells supported claims from unsupported
-ones, on the seed question set: the evidence behind SUPPORT_THRESHOLD.
+"""How well the citation checker (assistant.cite.verify) tells supported claims from unsupported
+ones, on the seed question set: the evidence behind CitationTuning.support_threshold.
 
 For every answerable question with source snippets, three claims are checked against the
 passages retrieved for it:
@@ -27,10 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from assistant.answer.candidates import split_candidates  # noqa: E402
+from assistant.cite.verify import CitationTuning, check_answer  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.engine import build_engine  # noqa: E402
 from assistant.text import normalise  # noqa: E402
-from assistant.verify import SUPPORT_THRESHOLD, check_answer  # noqa: E402
+
+SUPPORT_THRESHOLD = CitationTuning().support_threshold
 
 # Names the seed article mentions, for the swapped-name claims.
 NAMES = [
@@ -59,7 +62,12 @@ def swap_name(text: str) -> str | None:
 
 def support(text: str, numbers: list[int], passages: list, embedder: object) -> float:
     marks = "".join(f"[{n}]" for n in numbers)
-    checked = check_answer(f"{text} {marks}", passages, embedder)  # type: ignore[arg-type]
+    checked = check_answer(
+        f"{text} {marks}",
+        passages,
+        embedder,  # type: ignore[arg-type]
+        candidates=split_candidates(passages),
+    )
     return checked.sentences[0].support or 0.0
 
 

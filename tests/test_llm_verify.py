@@ -1,19 +1,18 @@
-"""Citation checking (assistant.verify) on passages of the seed article with the real
+"""Citation checking (assistant.cite.verify) on passages of the seed article with the real
 embedding model: marker parsing, support scores, flagged claims, renumbering, offsets."""
 
 from __future__ import annotations
 
 import pytest
 
+from assistant.answer.candidates import split_candidates
 from assistant.answer.llm import is_abstention
+from assistant.cite.marking import normalise_markers, split_answer
+from assistant.cite.verify import CitationTuning, check_answer
 from assistant.engine import Engine
 from assistant.types import Passage
-from assistant.verify import (
-    SUPPORT_THRESHOLD,
-    check_answer,
-    normalise_markers,
-    split_answer,
-)
+
+SUPPORT_THRESHOLD = CitationTuning().support_threshold
 
 ABSTAIN = "The documents do not answer this question."
 
@@ -34,7 +33,8 @@ def passages(seed_engine: Engine) -> list[Passage]:
 
 
 def check(text: str, passages: list[Passage], engine: Engine, **options):
-    return check_answer(text, passages, engine.embedder(), **options)
+    candidates = split_candidates(passages)
+    return check_answer(text, passages, engine.embedder(), candidates=candidates, **options)
 
 
 # --- parsing ------------------------------------------------------------------------------

@@ -20,19 +20,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..injection import looks_like_injection
 from ..models.embedding import Embedder
 from ..models.sentence_vectors import sentence_spans, unpack
 from ..retrieve import TermStats
 from ..text import content_words, normalise, words
 from ..types import Passage
+from .candidates import Candidate, split_candidates
 
 SEMANTIC_WEIGHT = 0.6
 # Sentences from lower-ranked passages need a little more to win.
 RANK_DECAY = 0.015
 # A further sentence is quoted only when it is nearly as strong as the best one.
 RUNNER_UP_RATIO = 0.85
-_MIN_SENTENCE_CHARS = 12
 HEADING_FACTOR = 0.85
 # Sentences re-scored with their own embedding after the stored in-context vectors rank them,
 # when the best in-context score lies within RESCORE_BAND of min_evidence. Measured (first 1,500
@@ -56,22 +55,6 @@ _DATE = re.compile(
     re.I,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
-
-
-@dataclass
-class Candidate:
-    """A sentence of a retrieved passage, located in its document."""
-
-    passage: Passage
-    char_start: int
-    char_end: int
-    text: str
-    paragraph: int
-    slot: int = -1  # which of its passage's sentences: the row of the passage's stored vectors
-    semantic: float = 0.0
-    lexical: float = 0.0
-    fit: float = 1.0
-    score: float = 0.0
 
 
 @dataclass
@@ -196,29 +179,6 @@ def stored_vectors(passage: Passage, dim: int) -> np.ndarray | None:
     if vectors is None or len(vectors) != sum(1 for _ in sentence_spans(passage.text)):
         return None  # written by a different sentence splitter or model: embed afresh
     return vectors
-
-
-def split_candidates(passages: list[Passage]) -> list[Candidate]:
-    """Every sentence of every passage, with document offsets and its paragraph number."""
-    found = []
-    for passage in passages:
-        for slot, (number, start, end) in enumerate(sentence_spans(passage.text)):
-            text = passage.text[start:end]
-            if len(text) < _MIN_SENTENCE_CHARS or not re.search(r"[A-Za-z]", text):
-                continue
-            if looks_like_injection(text):
-                continue  # an instruction to the assistant is never evidence
-            found.append(
-                Candidate(
-                    passage=passage,
-                    char_start=passage.char_start + start,
-                    char_end=passage.char_start + end,
-                    text=text,
-                    paragraph=passage.paragraph_start + number,
-                    slot=slot,
-                )
-            )
-    return found
 
 
 def expected_type(question: str) -> str | None:

@@ -1,5 +1,5 @@
 """The LLM answerer: an OpenAI-compatible model writes the answer from numbered passages, and
-every citation is checked (assistant.verify) before the user sees it.
+every citation is checked (cite/verify.py) before the user sees it.
 
 The flow of one question:
 1. a follow-up is rewritten by the model into a standalone question (prompts/condense.txt)
@@ -25,12 +25,14 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from .. import prompts, verify
+from .. import prompts
 from ..cite import cite_quotes, strip_markers
+from ..cite.verify import check_answer
 from ..errors import LLMError
 from ..models.llm_client import LLMClient, Message
 from ..text import normalise
 from ..types import Answer, Passage, StreamEvent, Turn
+from .candidates import split_candidates
 
 if TYPE_CHECKING:
     from ..config import RetrieverMode
@@ -204,10 +206,11 @@ class LLMAnswerer:
         selection: Selection,
     ) -> Answer:
         embedder = self.engine.embedder()
-        checked = verify.check_answer(
+        checked = check_answer(
             raw,
             passages,
             embedder,
+            candidates=split_candidates(passages),
             question=question,
             exempt=[abstain],
         )
