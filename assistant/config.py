@@ -137,9 +137,11 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, description="Sampling temperature.", ge=0.0, le=2.0)
     llm_timeout: float = Field(60.0, description="Seconds to wait for the endpoint.", gt=0)
     llm_max_retries: int = Field(2, description="Retries on 429/5xx/timeouts.", ge=0, le=10)
-    prompts_dir: Path = Field(
-        PROJECT_ROOT / "prompts",
-        description="Folder of prompt templates; point it at your own copy to change wording.",
+    prompts_dir: Path | None = Field(
+        None,
+        description="Folder of your own prompt templates (system, answer, condense, abstain, "
+        "judge_correctness, judge_faithfulness .txt); unset: the templates shipped in the "
+        "package (prompts/ in a source checkout). Copy those to change the wording.",
     )
 
     # --- web app -----------------------------------------------------------------------
@@ -162,8 +164,8 @@ class Settings(BaseSettings):
 
     @field_validator("data_dir", "cache_dir", "corpus_dir", "prompts_dir", mode="after")
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser().resolve()
 
     @property
     def chroma_path(self) -> Path:

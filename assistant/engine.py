@@ -1,85 +1,69 @@
 """The single entry point every front end uses: ask() and stream() a question, ingest files,
-list and delete documents. Front ends import this module, types and config only."""
+list and delete documents, report what is indexed. It composes the stages:
+
+    question -> conversation (checks, follow-up query) -> retrieve -> answer -> cite
+
+Front ends import this module, types and config only.
+"""
 
 from __future__ import annotations
 
-import logging
-import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from . import locking, prompts
-from .answer.extractive import ExtractiveAnswerer
-from .cite import cite_quotes
+from . import conversation, locking
+from .answer.base import Answerer, AnswerRequest
+from .answer.extractive import ExtractiveAnswerer, ExtractiveTuning
+from .cite.verify import CitationTuning
 from .config import RetrieverMode, Settings
-from .errors import BadInput
+from .conversation import HistoryLike
 from .models.build import build_embedder
 from .models.embedding import Embedder, canonical_name, offline_env
-from .retrieve import Retriever
+from .retrieve import FusionTuning, Retriever
 from .store import Store
-from .text import content_words, sentences, words
+from .templates import Prompts
 from .types import Answer, DocumentInfo, IndexStatus, IngestReport, StreamEvent, Turn
 
-log = logging.getLogger(__name__)
 
-HistoryLike = Sequence[Turn | dict[str, Any] | tuple[str, str]]
-# Control characters (C0, DEL, C1) and the invisible bidirectional overrides that can make a
-# question display as something else than it says.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# Lone surrogates: what invalid UTF-8 becomes in a command-line argument (or a JSON "\\ud800").
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-# Bounds on the conversation a caller may send: only the latest turns are ever used.
-_MAX_TURNS = 20
-_MAX_TURN_CHARS = 10_000
-# Words that point back at an earlier turn ("Did he confirm it?").
-_ANAPHORA = frozenset(
-    [
-        "he",
-        "she",
-        "it",
-        "they",
-        "him",
-        "her",
-        "them",
-        "his",
-        "hers",
-        "its",
-        "their",
-        "theirs",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "then",
-        "such",
-        "same",
-        "former",
-        "latter",
-    ]
-)
-# How many earlier user turns a follow-up borrows for retrieval.
-_HISTORY_TURNS = 2
+@dataclass(frozen=True)
+class Tuning:
+    """The measured constants of the stages, in one place a benchmark can sweep: pass
+    build_engine(settings, tuning=Tuning(fusion=FusionTuning(bm25_weight=3.0)))."""
+
+    extractive: ExtractiveTuning = field(default_factory=ExtractiveTuning)
+    citations: CitationTuning = field(default_factory=CitationTuning)
+    fusion: FusionTuning = field(default_factory=FusionTuning)
 
 
 class Engine:
-    """Everything behind ask(): store, embedding model, retriever and answerer."""
+    """Everything behind ask(): store, embedding model, retriever and answerers."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, tuning: Tuning | None = None
+    ) -> None:
         offline_env()
         self.settings = settings
+        self.tuning = tuning or Tuning()
         self.store = Store(settings, model_name=canonical_name(settings.embedding_model))
         # An already-loaded model can be shared (tests, the evaluation's temporary corpus).
         self._embedder: Embedder | None = embedder
         self._embedder_lock = threading.Lock()
-        self.retriever = Retriever(self.store, self.embedder, settings)
+        # Read once for the engine's life, on first use: not from disk on every question.
+        self.prompts = Prompts(settings.prompts_dir)
+        self.retriever = Retriever(self.store, self.embedder, settings, self.tuning.fusion)
         self.extractive = ExtractiveAnswerer(
-            self.embedder, settings.min_evidence, settings.max_answer_sentences
+            self.embedder,
+            settings.min_evidence,
+            settings.max_answer_sentences,
+            term_stats=self.retriever.term_stats,
+            prompts=self.prompts,
+            tuning=self.tuning.extractive,
         )
-        self._llm: Any = None
+        self._answerers: dict[str, Answerer] = {"extractive": self.extractive}
+        self._answerers_lock = threading.Lock()
 
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use (unchanged re-ingests never load it)."""
@@ -117,7 +101,7 @@ class Engine:
         """Text deltas as the answer is produced, then the complete Answer."""
         began = time.perf_counter()
         question = self.check_question(question)
-        turns = _turns(history)
+        turns = conversation.turns(history)
         with self.store.reachable():
             yield from self._events(question, turns, k, retriever, began)
 
@@ -131,78 +115,44 @@ class Engine:
     ) -> Iterator[StreamEvent]:
         if not self.store.ready:
             self.store.require_ingested()
-        query = retrieval_query(
-            question, turns, prompts.render(self.settings.prompts_dir, "abstain")
-        )
+        abstention = self.prompts.render("abstain")
+        query = conversation.retrieval_query(question, turns, abstention)
         passages = self.retriever.retrieve(query, k=k, mode=retriever)
         if not passages:  # counting chunks costs a store call: only when nothing came back
             self.store.require_ingested()
-        retrieved = time.perf_counter()
-        if self.settings.answer_mode == "llm":
-            yield from self._llm_answerer().stream(
-                question, turns, query, passages, began, k, retriever
-            )
-            return
-        selection = self.extractive.select(query, passages, self.retriever.term_stats())
-        if selection.abstained:
-            answer = Answer(
-                question=question,
-                text=prompts.render(self.settings.prompts_dir, "abstain"),
-                passages=passages,
-                abstained=True,
-                retrieval_query=query,
-            )
-        else:
-            text, sentences, citations = cite_quotes(selection.chosen)
-            answer = Answer(
-                question=question,
-                text=text,
-                sentences=sentences,
-                citations=citations,
-                passages=passages,
-                retrieval_query=query,
-            )
-        answer.timings = {
-            "retrieve": round(retrieved - began, 5),
-            "answer": round(time.perf_counter() - retrieved, 5),
-            "total": round(time.perf_counter() - began, 5),
-            "evidence": selection.evidence,
-        }
-        pieces = (
-            [answer.text]
-            if answer.abstained
-            else [f"{s.text} [{s.citations[0]}]" for s in answer.sentences]
+        request = AnswerRequest(
+            question, turns, query, passages, began, time.perf_counter(), k, retriever
         )
-        for i, piece in enumerate(pieces):
-            yield StreamEvent(kind="delta", text=(" " if i else "") + piece)
-        yield StreamEvent(kind="answer", answer=answer)
+        yield from self.answerer().stream(request)
 
     def check_question(self, question: str) -> str:
         """The question, cleaned, or BadInput saying what is wrong with it."""
-        if not isinstance(question, str):
-            raise BadInput("The question must be text.")
-        if _SURROGATE.search(question):
-            raise BadInput(
-                "The question is not valid UTF-8 text (it holds bytes of another encoding); "
-                "retype it, or set your terminal to UTF-8."
-            )
-        cleaned = " ".join(_CONTROL.sub(" ", question).split())
-        if not cleaned:
-            raise BadInput("The question is empty: type a question about the documents.")
-        limit = self.settings.max_question_chars
-        if len(cleaned) > limit:
-            raise BadInput(
-                f"The question is {len(cleaned):,} characters long; the limit is {limit:,}. "
-                "Ask something shorter (or raise BRIEFING_MAX_QUESTION_CHARS)."
-            )
-        return cleaned
+        return conversation.check_question(question, self.settings.max_question_chars)
 
-    def _llm_answerer(self) -> Any:
-        if self._llm is None:
-            from .answer.llm import LLMAnswerer
+    def answerer(self, mode: str | None = None) -> Answerer:
+        """The answerer of an answer mode (default: BRIEFING_ANSWER_MODE), built on first use."""
+        mode = mode or self.settings.answer_mode
+        with self._answerers_lock:
+            if mode not in self._answerers:
+                self._answerers[mode] = self._builders()[mode]()
+            return self._answerers[mode]
 
-            self._llm = LLMAnswerer(self)
-        return self._llm
+    def _builders(self) -> dict[str, Callable[[], Answerer]]:
+        """How each answer mode other than extractive is built: a new mode joins here."""
+        return {"llm": self._llm_answerer}
+
+    def _llm_answerer(self) -> Answerer:
+        from .answer.llm import LLMAnswerer
+        from .models.llm_client import LLMClient
+
+        return LLMAnswerer(
+            retriever=self.retriever,
+            extractive=self.extractive,
+            embedder=self.embedder,
+            client=lambda: LLMClient(self.settings),
+            prompts=self.prompts,
+            citations=self.tuning.citations,
+        )
 
     # --- documents ------------------------------------------------------------------------
     def ingest(
@@ -269,68 +219,7 @@ class Engine:
                 self.retriever.retrieve("warm up", k=1)
 
 
-def build_engine(settings: Settings | None = None, embedder: Embedder | None = None) -> Engine:
-    return Engine(settings or Settings(), embedder)
-
-
-def _turns(history: HistoryLike) -> list[Turn]:
-    """The earlier turns as Turns (BadInput when they are not turns), cleaned like a question
-    and bounded: the latest _MAX_TURNS, each clipped to _MAX_TURN_CHARS."""
-    if isinstance(history, (str, bytes)) or not isinstance(history or (), Sequence):
-        raise BadInput('The history must be a list of {"role": ..., "content": ...} turns.')
-    turns = []
-    for item in list(history or ())[-_MAX_TURNS:]:
-        role: Any
-        content: Any
-        try:
-            if isinstance(item, Turn):
-                role, content = item.role, item.content
-            elif isinstance(item, dict):
-                role, content = item.get("role", "user"), item.get("content", "")
-            else:
-                role, content = item
-            if not isinstance(content, str):
-                raise TypeError("content must be text")
-            content = _CONTROL.sub(" ", _SURROGATE.sub("\ufffd", content))
-            turns.append(Turn(role=role, content=content[:_MAX_TURN_CHARS]))
-        except (TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-            raise BadInput(
-                'Each turn of the history must be {"role": "user" or "assistant", '
-                f'"content": text}}; got {str(item)[:80]!r}.'
-            ) from exc
-    return [t for t in turns if t.content.strip()]
-
-
-def focus(text: str) -> str:
-    """The questions in a turn. Text around them ("Ignore your instructions and say X.") is
-    not what the user wants found, so retrieval and sentence scoring see only the questions;
-    a turn with no question mark is kept whole."""
-    spans = sentences(text)
-    asked = [text[s:e] for s, e in spans if text[s:e].rstrip("\"'”’)").endswith("?")]
-    return " ".join(asked) if asked and len(asked) < len(spans) else text
-
-
-def retrieval_query(question: str, history: Sequence[Turn], abstention: str = "") -> str:
-    """The question, prefixed by the latest answered user turns when it is a follow-up that
-    leans on them ("Did he confirm it?"): pronouns that point back, or at most one word of its
-    own. A turn the assistant could not answer is no context for what follows."""
-    question = focus(question)
-    earlier = []
-    for i, turn in enumerate(history):
-        reply = history[i + 1] if i + 1 < len(history) else None
-        unanswered = bool(
-            abstention
-            and reply
-            and reply.role == "assistant"
-            and reply.content.startswith(abstention)
-        )
-        if turn.role == "user" and not unanswered:
-            earlier.append(focus(turn.content))
-    earlier = earlier[-_HISTORY_TURNS:]
-    if not earlier:
-        return question
-    own_words = content_words(question)
-    leans_back = bool(_ANAPHORA & set(words(question)))
-    if leans_back or len(own_words) < 2:
-        return " ".join([*earlier, question])
-    return question
+def build_engine(
+    settings: Settings | None = None, embedder: Embedder | None = None, tuning: Tuning | None = None
+) -> Engine:
+    return Engine(settings or Settings(), embedder, tuning)

@@ -117,9 +117,25 @@ def test_own_prompt_folder_is_used_and_a_missing_variable_fails_loudly(
     assert server.chat_requests()[0].messages[0]["content"].startswith("HOUSE RULES.")
 
     (folder / "answer.txt").write_text("{passages}\n{question}\n{tone}\n", encoding="utf-8")
+    server.reply(DIETZ_ANSWER.format(n=dietz_passage(engine)))
+    engine.ask(DIETZ)  # the templates were read once, when the engine first needed them
+    assert len(server.chat_requests()) == 2
     with pytest.raises(ConfigError, match="tone"):
-        engine.ask(DIETZ)
-    assert len(server.chat_requests()) == 1  # nothing half-filled was sent
+        llm_engine(prompts_dir=folder).ask(DIETZ)
+    assert len(server.chat_requests()) == 2  # nothing half-filled was sent
+
+
+def test_a_template_missing_from_the_prompts_folder_names_the_file_and_the_setting(
+    llm_engine, server, tmp_path: Path
+):
+    folder = tmp_path / "prompts"
+    shutil.copytree(Path(__file__).parents[1] / "prompts", folder)
+    (folder / "condense.txt").unlink()
+    with pytest.raises(ConfigError) as caught:
+        llm_engine(prompts_dir=folder).ask(DIETZ)
+    message = str(caught.value)
+    assert str(folder / "condense.txt") in message and "BRIEFING_PROMPTS_DIR" in message
+    assert not server.chat_requests()
 
 
 # --- streaming and checking ---------------------------------------------------------------

@@ -10,12 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.answer.extractive import (
-    SHORTLIST,
-    ExtractiveAnswerer,
-    split_candidates,
-    stored_vectors,
-)
+from assistant.answer.candidates import split_candidates
+from assistant.answer.extractive import ExtractiveAnswerer, ExtractiveTuning, stored_vectors
 from assistant.engine import Engine
 from assistant.models.embedding import Embedder
 from assistant.models.sentence_vectors import pack, sentence_spans, unpack
@@ -115,7 +111,7 @@ def test_a_question_embeds_only_the_question_and_a_shortlist(
     assert "10,000" in answer.text
     sentences = set(counting.embedded) - {TROOPS}
     candidates = split_candidates(answer.passages)
-    assert len(sentences) <= SHORTLIST < len(candidates)
+    assert len(sentences) <= ExtractiveTuning().shortlist < len(candidates)
     assert "sentence_vectors" not in answer.model_dump_json()
 
 
@@ -127,7 +123,13 @@ def test_sentences_are_embedded_at_question_time_only_near_the_evidence_threshol
     stats = engine.retriever.term_stats()
 
     def select(min_evidence: float) -> tuple[Any, list[str]]:
-        answerer = ExtractiveAnswerer(lambda: counting, min_evidence, max_sentences=2)
+        answerer = ExtractiveAnswerer(
+            lambda: counting,
+            min_evidence,
+            max_sentences=2,
+            term_stats=engine.retriever.term_stats,
+            prompts=engine.prompts,
+        )
         counting.embedded.clear()
         return answerer.select(TROOPS, passages, stats), list(counting.embedded)
 
@@ -135,7 +137,7 @@ def test_sentences_are_embedded_at_question_time_only_near_the_evidence_threshol
     assert not clear.abstained and "10,000" in clear.chosen[0].text
     assert embedded == []
     _, embedded = select(min_evidence=clear.evidence)  # the best sentence sits on it
-    assert 0 < len(embedded) <= SHORTLIST
+    assert 0 < len(embedded) <= ExtractiveTuning().shortlist
 
 
 def test_passages_without_stored_vectors_are_embedded_and_answer_alike(

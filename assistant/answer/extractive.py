@@ -8,39 +8,57 @@ Each candidate sentence gets an evidence score in [0, 1] from
 - fit: whether the sentence holds the kind of thing asked for (a number for "how many", a
   date for "when", a name for "who").
 Below ``min_evidence`` the assistant says the documents do not answer instead of quoting.
+The selection is also the evidence the LLM answerer decides with, and its fallback answer.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..cite import cite_quotes
 from ..models.embedding import Embedder
 from ..models.sentence_vectors import sentence_spans, unpack
 from ..retrieve import TermStats
+from ..templates import Prompts
 from ..text import content_words, normalise, words
-from ..types import Passage
+from ..types import Answer, Passage, StreamEvent
+from .base import AnswerRequest
 from .candidates import Candidate, split_candidates
 
-SEMANTIC_WEIGHT = 0.6
-# Sentences from lower-ranked passages need a little more to win.
-RANK_DECAY = 0.015
-# A further sentence is quoted only when it is nearly as strong as the best one.
-RUNNER_UP_RATIO = 0.85
-HEADING_FACTOR = 0.85
-# Sentences re-scored with their own embedding after the stored in-context vectors rank them,
-# when the best in-context score lies within RESCORE_BAND of min_evidence. Measured (first 1,500
-# SQuAD v1.1 dev questions; seed set): re-scoring always 0.835 pass, 23 / 43 ms p50 / p95;
-# never 0.854, but the seed set drops from 0.615 to 0.569 (abstentions); within 0.06 of the
-# threshold 0.857 with the seed set unchanged, 11 / 19 ms. Gating on the gap to the
-# runner-up as well (0.02, 0.04) scored lower.
-SHORTLIST = 4
-RESCORE_BAND = 0.06
+MODE = "extractive"
+
+
+@dataclass(frozen=True)
+class ExtractiveTuning:
+    """The constants of the sentence scorer (min_evidence and the sentence count are settings)."""
+
+    # Weight of meaning (embedding cosine) against wording (rare question words present).
+    semantic_weight: float = 0.6
+    # Sentences from lower-ranked passages need a little more to win: per rank below the first.
+    rank_decay: float = 0.015
+    # A further sentence is quoted only when it is nearly as strong as the best one...
+    runner_up_ratio: float = 0.85
+    # ... and brings at least this many content words the quote does not have yet.
+    min_new_words: int = 3
+    # A line without end punctuation (a heading) names a topic; it rarely answers.
+    heading_factor: float = 0.85
+    # Sentences re-scored with their own embedding after the stored in-context vectors rank
+    # them, when the best in-context score lies within rescore_band of min_evidence. Measured
+    # (first 1,500 SQuAD v1.1 dev questions; seed set): re-scoring always 0.835 pass, 23 / 43 ms
+    # p50 / p95; never 0.854, but the seed set drops from 0.615 to 0.569 (abstentions); within
+    # 0.06 of the threshold 0.857 with the seed set unchanged, 11 / 19 ms. Gating on the gap
+    # to the runner-up as well (0.02, 0.04) scored lower.
+    shortlist: int = 4
+    rescore_band: float = 0.06
+
+
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 _NUMBER = re.compile(
@@ -68,21 +86,90 @@ class Selection:
 
 
 class ExtractiveAnswerer:
+    """Quotes the best sentences of the passages, or abstains (an Answerer)."""
+
     def __init__(
         self,
         get_embedder: Callable[[], Embedder],
         min_evidence: float,
         max_sentences: int,
+        *,
+        term_stats: Callable[[], TermStats],
+        prompts: Prompts,
+        tuning: ExtractiveTuning | None = None,
         cache_size: int = 50_000,
     ) -> None:
         self._get_embedder = get_embedder
         self.min_evidence = min_evidence
         self.max_sentences = max_sentences
+        self._term_stats = term_stats
+        self.prompts = prompts
+        self.tuning = tuning or ExtractiveTuning()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def select(self, query: str, passages: list[Passage], stats: TermStats) -> Selection:
+    def stream(self, request: AnswerRequest) -> Iterator[StreamEvent]:
+        """One delta per quoted sentence (with its marker), then the Answer."""
+        selection = self.select(request.query, request.passages)
+        answer = self.answer_for(request.question, request.query, request.passages, selection)
+        answer.timings = {
+            "retrieve": round(request.retrieved - request.began, 5),
+            "answer": round(time.perf_counter() - request.retrieved, 5),
+            "total": round(time.perf_counter() - request.began, 5),
+            "evidence": selection.evidence,
+        }
+        pieces = (
+            [answer.text]
+            if answer.abstained
+            else [f"{s.text} [{s.citations[0]}]" for s in answer.sentences]
+        )
+        for i, piece in enumerate(pieces):
+            yield StreamEvent(kind="delta", text=(" " if i else "") + piece)
+        yield StreamEvent(kind="answer", answer=answer)
+
+    def answer_for(
+        self,
+        question: str,
+        query: str,
+        passages: list[Passage],
+        selection: Selection,
+        *,
+        mode: str = MODE,
+        notice: str | None = None,
+    ) -> Answer:
+        """The Answer a selection makes: its sentences quoted and cited, or the abstention.
+        ``mode`` and ``notice`` let another answerer fall back to it and say why."""
+        if selection.abstained or not selection.chosen:
+            return Answer(
+                question=question,
+                text=self.prompts.render("abstain"),
+                passages=passages,
+                abstained=True,
+                mode=mode,
+                notice=notice,
+                retrieval_query=query,
+            )
+        text, sentences, citations = cite_quotes(selection.chosen)
+        return Answer(
+            question=question,
+            text=text,
+            sentences=sentences,
+            citations=citations,
+            passages=passages,
+            mode=mode,
+            notice=notice,
+            retrieval_query=query,
+        )
+
+    def select(
+        self, query: str, passages: list[Passage], stats: TermStats | None = None
+    ) -> Selection:
+        """The sentences to quote for ``query``, or an abstention, with the evidence score.
+        ``stats`` defaults to the corpus's term statistics at this moment."""
+        tuning = self.tuning
+        if stats is None:
+            stats = self._term_stats()
         candidates = split_candidates(passages)
         if not candidates:
             return Selection([], True, 0.0)
@@ -92,26 +179,29 @@ class ExtractiveAnswerer:
         terms = _weighted_terms(query, stats)
         wanted = expected_type(query)
         for candidate, similarity in zip(candidates, vectors @ question_vector):
-            _score(candidate, float(similarity), terms, wanted, query)
+            _score(candidate, float(similarity), terms, wanted, query, tuning)
         ranked = sorted(candidates, key=lambda c: -c.score)
         if stored and self._near_threshold(ranked):
             # Near the threshold the leaders are judged on their own, as the threshold was
             # set for sentences embedded alone; elsewhere in-context vectors decide.
-            shortlist = ranked[:SHORTLIST]
+            shortlist = ranked[: tuning.shortlist]
             alone = self._embed_cached(embedder, [c.text for c in shortlist])
             for candidate, similarity in zip(shortlist, alone @ question_vector):
-                _score(candidate, float(similarity), terms, wanted, query)
-            ranked = sorted(shortlist, key=lambda c: -c.score) + ranked[SHORTLIST:]
+                _score(candidate, float(similarity), terms, wanted, query, tuning)
+            ranked = sorted(shortlist, key=lambda c: -c.score) + ranked[tuning.shortlist :]
         best = ranked[0]
         if best.score < self.min_evidence:
             return Selection([], True, best.score, ranked)
         chosen = [best]
         covered = set(content_words(best.text))
         for candidate in ranked[1:]:
-            if len(chosen) >= self.max_sentences or candidate.score < best.score * RUNNER_UP_RATIO:
+            if (
+                len(chosen) >= self.max_sentences
+                or candidate.score < best.score * tuning.runner_up_ratio
+            ):
                 break
             new_words = set(content_words(candidate.text)) - covered
-            if len(new_words) < 3 or _same_text(candidate, chosen):
+            if len(new_words) < tuning.min_new_words or _same_text(candidate, chosen):
                 continue  # adds nothing (a duplicate document or a restatement)
             chosen.append(candidate)
             covered |= new_words
@@ -120,7 +210,7 @@ class ExtractiveAnswerer:
     def _near_threshold(self, ranked: list[Candidate]) -> bool:
         """Whether the best in-context score is close enough to ``min_evidence`` that the
         decision to answer or abstain should be taken on standalone scores."""
-        return abs(ranked[0].score - self.min_evidence) < RESCORE_BAND
+        return abs(ranked[0].score - self.min_evidence) < self.tuning.rescore_band
 
     def _sentence_vectors(
         self, embedder: Embedder, candidates: list[Candidate]
@@ -159,15 +249,21 @@ class ExtractiveAnswerer:
 
 
 def _score(
-    candidate: Candidate, similarity: float, terms: dict[str, float], wanted: str | None, query: str
+    candidate: Candidate,
+    similarity: float,
+    terms: dict[str, float],
+    wanted: str | None,
+    query: str,
+    tuning: ExtractiveTuning,
 ) -> None:
     candidate.semantic = similarity
     candidate.lexical = _coverage(terms, candidate.text)
     candidate.fit = _fit(wanted, candidate.text, query)
     if not _ENDS_SENTENCE.search(candidate.text):
-        candidate.fit *= HEADING_FACTOR  # a heading names a topic; it rarely answers
-    combined = SEMANTIC_WEIGHT * max(similarity, 0.0) + (1 - SEMANTIC_WEIGHT) * candidate.lexical
-    decay = 1.0 - RANK_DECAY * (candidate.passage.rank - 1)
+        candidate.fit *= tuning.heading_factor
+    weight = tuning.semantic_weight
+    combined = weight * max(similarity, 0.0) + (1 - weight) * candidate.lexical
+    decay = 1.0 - tuning.rank_decay * (candidate.passage.rank - 1)
     candidate.score = round(combined * candidate.fit * decay, 4)
 
 

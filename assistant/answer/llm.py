@@ -3,7 +3,7 @@ every citation is checked (cite/verify.py) before the user sees it.
 
 The flow of one question:
 1. a follow-up is rewritten by the model into a standalone question (prompts/condense.txt)
-   and retrieval runs again with it;
+   and retrieval runs again with it (the answerer is handed the retriever for this);
 2. the extractive answerer's evidence decides whether the documents cover the question at
    all; when they do not, the assistant abstains without calling the model;
 3. the model streams its answer (prompts/system.txt and answer.txt, passages fenced as data);
@@ -22,22 +22,21 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
 
-from .. import prompts
-from ..cite import cite_quotes, strip_markers
-from ..cite.verify import check_answer
+from ..cite import strip_markers
+from ..cite.verify import CitationTuning, check_answer
+from ..config import RetrieverMode
 from ..errors import LLMError
+from ..models.embedding import Embedder
 from ..models.llm_client import LLMClient, Message
+from ..retrieve import Retriever
+from ..templates import Prompts
 from ..text import normalise
 from ..types import Answer, Passage, StreamEvent, Turn
+from .base import AnswerRequest, finish
 from .candidates import split_candidates
-
-if TYPE_CHECKING:
-    from ..config import RetrieverMode
-    from ..engine import Engine
-    from .extractive import Selection
+from .extractive import ExtractiveAnswerer, Selection
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +69,27 @@ UNSUPPORTED_NOTICE = (
 
 
 class LLMAnswerer:
-    """Answers through the configured endpoint; built once per Engine."""
+    """Answers through the configured endpoint (an Answerer); built once per Engine with the
+    parts it works with: the retriever (for condensed follow-ups), the extractive answerer
+    (whose evidence decides whether to ask the model, and whose answer is the fallback), the
+    embedding model (for the citation check) and a way to build the endpoint client."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.settings = engine.settings
+    def __init__(
+        self,
+        *,
+        retriever: Retriever,
+        extractive: ExtractiveAnswerer,
+        embedder: Callable[[], Embedder],
+        client: Callable[[], LLMClient],
+        prompts: Prompts,
+        citations: CitationTuning | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.extractive = extractive
+        self._embedder = embedder
+        self._new_client = client
+        self.prompts = prompts
+        self.citations = citations or CitationTuning()
         self._client: LLMClient | None = None
         self._lock = threading.Lock()
 
@@ -82,24 +97,20 @@ class LLMAnswerer:
         """The endpoint client, built on first use (LLMError when nothing is configured)."""
         with self._lock:
             if self._client is None:
-                self._client = LLMClient(self.settings)
+                self._client = self._new_client()
             return self._client
 
-    def stream(
-        self,
-        question: str,
-        turns: Sequence[Turn],
-        query: str,
-        passages: list[Passage],
-        began: float,
-        k: int | None = None,
-        retriever: RetrieverMode | None = None,
-    ) -> Iterator[StreamEvent]:
-        """Text deltas as the model writes, then the checked Answer (see the module doc).
-        ``k`` and ``retriever`` are the caller's, used again when a follow-up is condensed."""
-        timings = {"retrieve": round(time.perf_counter() - began, 5)}
-        engine = self.engine
-        abstain = prompts.render(self.settings.prompts_dir, "abstain")
+    def stream(self, request: AnswerRequest) -> Iterator[StreamEvent]:
+        """Text deltas as the model writes, then the checked Answer (see the module doc)."""
+        question, turns, query, passages = (
+            request.question,
+            request.turns,
+            request.query,
+            request.passages,
+        )
+        began, k, retriever = request.began, request.k, request.retriever
+        timings = {"retrieve": round(request.retrieved - began, 5)}
+        abstain = self.prompts.render("abstain")
         # Render the prompts before anything else so a broken template fails loudly.
         self._check_templates(abstain)
         try:
@@ -112,14 +123,14 @@ class LLMAnswerer:
                 timings["condense"] = round(time.perf_counter() - started, 5)
         except LLMError as exc:
             answer = self._fallback(question, query, passages, str(exc), timings)
-            yield from self._finish(answer, timings, began, streamed=False)
+            yield from finish(answer, timings, began, streamed=False)
             return
 
-        selection = engine.extractive.select(query, passages, engine.retriever.term_stats())
+        selection = self.extractive.select(query, passages)
         timings["evidence"] = selection.evidence
         if selection.abstained:  # nothing relevant was retrieved: the model is not asked
             answer = self._abstention(question, query, passages, abstain)
-            yield from self._finish(answer, timings, began, streamed=False)
+            yield from finish(answer, timings, began, streamed=False)
             return
 
         messages = self.messages(question, turns, passages, abstain)
@@ -134,28 +145,28 @@ class LLMAnswerer:
         except LLMError as exc:
             timings["answer"] = round(time.perf_counter() - started, 5)
             notice = UNREACHABLE_NOTICE.format(error=str(exc))
-            answer = self._extractive(question, query, passages, selection, notice)
-            yield from self._finish(answer, timings, began, streamed=bool(pieces))
+            answer = self.extractive.answer_for(
+                question, query, passages, selection, mode=FALLBACK_MODE, notice=notice
+            )
+            yield from finish(answer, timings, began, streamed=bool(pieces))
             return
         timings["answer"] = round(time.perf_counter() - started, 5)
 
         started = time.perf_counter()
         answer = self._checked(question, query, passages, "".join(pieces), abstain, selection)
         timings["verify"] = round(time.perf_counter() - started, 5)
-        yield from self._finish(answer, timings, began, streamed=True)
+        yield from finish(answer, timings, began, streamed=True)
 
     # --- prompts --------------------------------------------------------------------------
     def messages(
         self, question: str, turns: Sequence[Turn], passages: Sequence[Passage], abstain: str
     ) -> list[Message]:
         """The chat messages for an answer: rules, then fenced passages and the question."""
-        folder = self.settings.prompts_dir
         return [
-            {"role": "system", "content": prompts.render(folder, "system", abstain=abstain)},
+            {"role": "system", "content": self.prompts.render("system", abstain=abstain)},
             {
                 "role": "user",
-                "content": prompts.render(
-                    folder,
+                "content": self.prompts.render(
                     "answer",
                     passages=format_passages(passages),
                     conversation=format_conversation(turns),
@@ -166,9 +177,8 @@ class LLMAnswerer:
         ]
 
     def _check_templates(self, abstain: str) -> None:
-        folder = self.settings.prompts_dir
         self.messages("?", [], [], abstain)
-        prompts.render(folder, "condense", conversation="", question="")
+        self.prompts.render("condense", conversation="", question="")
 
     def _condense(
         self,
@@ -182,18 +192,15 @@ class LLMAnswerer:
     ) -> tuple[str, list[Passage]]:
         """A standalone rewrite of a follow-up and the passages retrieved for it; the
         history-aware query and its passages when the rewrite is unusable."""
-        prompt = prompts.render(
-            self.settings.prompts_dir,
-            "condense",
-            conversation=format_conversation(turns),
-            question=question,
+        prompt = self.prompts.render(
+            "condense", conversation=format_conversation(turns), question=question
         )
         reply = client.complete([{"role": "user", "content": prompt}], MAX_CONDENSED_TOKENS)
         condensed = clean_condensed(reply, question)
         if condensed is None:
             log.info("Unusable condensed question %r; keeping %r", reply[:200], query)
             return query, passages
-        return condensed, self.engine.retriever.retrieve(condensed, k=k, mode=retriever)
+        return condensed, self.retriever.retrieve(condensed, k=k, mode=retriever)
 
     # --- answers --------------------------------------------------------------------------
     def _checked(
@@ -205,14 +212,14 @@ class LLMAnswerer:
         abstain: str,
         selection: Selection,
     ) -> Answer:
-        embedder = self.engine.embedder()
         checked = check_answer(
             raw,
             passages,
-            embedder,
+            self._embedder(),
             candidates=split_candidates(passages),
             question=question,
             exempt=[abstain],
+            tuning=self.citations,
         )
         if checked.dropped:
             log.info("Dropped citation markers that point at no passage: %s", checked.dropped)
@@ -220,7 +227,9 @@ class LLMAnswerer:
             if is_abstention(raw, abstain):
                 return self._abstention(question, query, passages, abstain)
             log.info("No supported citation in the model's answer; falling back: %r", raw[:300])
-            return self._extractive(question, query, passages, selection, UNSUPPORTED_NOTICE)
+            return self.extractive.answer_for(
+                question, query, passages, selection, mode=FALLBACK_MODE, notice=UNSUPPORTED_NOTICE
+            )
         return Answer(
             question=question,
             text=checked.text,
@@ -243,38 +252,6 @@ class LLMAnswerer:
             retrieval_query=query,
         )
 
-    def _extractive(
-        self,
-        question: str,
-        query: str,
-        passages: list[Passage],
-        selection: Selection,
-        notice: str,
-    ) -> Answer:
-        """What the offline answerer says, with a notice of why the model's answer is absent."""
-        if selection.abstained or not selection.chosen:
-            text = prompts.render(self.settings.prompts_dir, "abstain")
-            return Answer(
-                question=question,
-                text=text,
-                passages=passages,
-                abstained=True,
-                mode=FALLBACK_MODE,
-                notice=notice,
-                retrieval_query=query,
-            )
-        text, sentences, citations = cite_quotes(selection.chosen)
-        return Answer(
-            question=question,
-            text=text,
-            sentences=sentences,
-            citations=citations,
-            passages=passages,
-            mode=FALLBACK_MODE,
-            notice=notice,
-            retrieval_query=query,
-        )
-
     def _fallback(
         self,
         question: str,
@@ -284,22 +261,12 @@ class LLMAnswerer:
         timings: dict[str, float],
     ) -> Answer:
         """The extractive answer when the endpoint failed before the answer was asked for."""
-        engine = self.engine
-        selection = engine.extractive.select(query, passages, engine.retriever.term_stats())
+        selection = self.extractive.select(query, passages)
         timings["evidence"] = selection.evidence
         notice = UNREACHABLE_NOTICE.format(error=error)
-        return self._extractive(question, query, passages, selection, notice)
-
-    def _finish(
-        self, answer: Answer, timings: dict[str, float], began: float, streamed: bool
-    ) -> Iterator[StreamEvent]:
-        """The answer's text as one delta (unless the model's text was streamed already; the
-        final Answer replaces it), then the Answer with its timings."""
-        timings["total"] = round(time.perf_counter() - began, 5)
-        answer.timings = timings
-        if not streamed:
-            yield StreamEvent(kind="delta", text=answer.text)
-        yield StreamEvent(kind="answer", answer=answer)
+        return self.extractive.answer_for(
+            question, query, passages, selection, mode=FALLBACK_MODE, notice=notice
+        )
 
 
 # --- helpers (pure functions, tested directly) --------------------------------------------

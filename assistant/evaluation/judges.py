@@ -14,11 +14,11 @@ import json
 import re
 from typing import Any
 
-from .. import prompts
 from ..cite import strip_markers
 from ..config import Settings
 from ..errors import ConfigError, LLMError
 from ..models.llm_client import LLMClient
+from ..templates import Prompts
 from ..types import Answer
 from .questions import Question
 
@@ -33,9 +33,9 @@ class LLMJudge:
                 "--judge needs an OpenAI-compatible endpoint: set BRIEFING_LLM_BASE_URL (and "
                 "BRIEFING_LLM_API_KEY and BRIEFING_LLM_MODEL if it needs them)."
             )
-        self.prompts_dir = settings.prompts_dir
+        self.prompts = Prompts(settings.prompts_dir)
         for name in TEMPLATES:  # a missing template should fail before the run, not in it
-            prompts.load(self.prompts_dir, name)
+            self.prompts.text(name)
         self.client = LLMClient(settings)
 
     def assess(self, question: Question, answer: Answer) -> dict[str, Any]:
@@ -59,7 +59,7 @@ class LLMJudge:
         return verdicts
 
     def _grade(self, template: str, **values: str) -> dict[str, Any]:
-        prompt = prompts.render(self.prompts_dir, template, **values)
+        prompt = self.prompts.render(template, **values)
         try:
             # Graded at temperature 0 whatever BRIEFING_LLM_TEMPERATURE says: a verdict
             # should not change between two runs of the same answers.
