@@ -132,7 +132,14 @@ def compose(
     if ask is not None:
         started = time.perf_counter()
         subject = topic or (_short_title(docs[0].info.title) if len(docs) == 1 else "")
-        lines["gaps"] = gap_lines(_counting(ask, progress), subject, {d.doc_id for d in docs})
+        answered = {
+            label
+            for label, key in (("who", "people"), ("where", "places"), ("when", "timeline"))
+            if lines[key]
+        }
+        lines["gaps"] = gap_lines(
+            _counting(ask, progress), subject, {d.doc_id for d in docs}, answered=answered
+        )
         gaps_seconds = time.perf_counter() - started
 
     numbering = Numbering()

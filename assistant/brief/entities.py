@@ -58,6 +58,12 @@ PLACE_WORDS = frozenset(
     Coast East West Street Square Province Region Republic Kingdom States County Heights
     Desert Canal""".split()
 )
+# Lower-case words after a name that make it an organisation ("Yukos shares").
+ORG_FOLLOWERS = frozenset(
+    """unit units subsidiary division shares shareholders spokesman spokeswoman spokesperson
+    chief boss executives chairman board lawyers management staff employees customers stake
+    bid brand products profits revenues""".split()
+)
 PLACE_NOUNS = frozenset(
     "region province city capital coast border county town village district state oblast".split()
 )
@@ -203,7 +209,7 @@ def _sight(doc: Doc, statement: Statement, mention: Mention) -> Sighting | None:
             votes[ORGANISATION] = votes.get(ORGANISATION, 0.0) + 2.0
             role = span
     last_word = words[-1].rstrip(".")
-    if last_word in PLACE_WORDS:
+    if last_word in PLACE_WORDS and PERSON not in votes:  # "Mike Lake" is a spokesman
         votes[PLACE] = votes.get(PLACE, 0.0) + 3.0
     elif last_word in ORG_WORDS or any(w in ORG_WORDS for w in words):
         votes[ORGANISATION] = votes.get(ORGANISATION, 0.0) + 3.0
@@ -216,6 +222,9 @@ def _sight(doc: Doc, statement: Statement, mention: Mention) -> Sighting | None:
         name = (*name, place_noun.group(1))
     if _LOCATIVE.search(before):
         votes[PLACE] = votes.get(PLACE, 0.0) + 1.0
+    follower = re.match(r"^\s+(" + "|".join(ORG_FOLLOWERS) + r")\b", after)
+    if follower and not mention.possessive and PERSON not in votes:
+        votes[ORGANISATION] = votes.get(ORGANISATION, 0.0) + 2.0  # "the Yugansk unit"
     if _SPEAKS_AFTER.match(after) or _SPEAKS_BEFORE.search(before):
         votes["speaker"] = 1.0
     if mention.text in COUNTRY_ACRONYMS:
@@ -275,7 +284,11 @@ def _classify(entities: list[Entity]) -> None:
     for entity in entities:
         votes = entity.votes()
         speaker = votes.pop("speaker", 0.0)
-        if not votes and speaker and len(entity.name) > 1:
+        if speaker and len(entity.name) == 1 and PERSON not in votes:
+            # A one-word name that says things is an organisation more often than a place
+            # ("Yukos said"); a place that speaks for its government still has its prepositions.
+            votes[ORGANISATION] = votes.get(ORGANISATION, 0.0) + speaker
+        elif not votes and speaker:
             votes = {PERSON: speaker}
         if votes:
             entity.kind = max(votes, key=lambda kind: (votes[kind], kind == PERSON))

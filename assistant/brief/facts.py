@@ -27,13 +27,16 @@ _WORDY = (
     r"forty|fifty|a hundred|a thousand|a million|a billion)(?= [a-z])"
 )
 _FIGURE = re.compile(rf"(?<![\w$£€¥.,]){_QUALIFIER}(?:{_NUMERIC}|{_WORDY})", re.IGNORECASE)
+# A capitalised word inside the sentence right before a figure makes it part of a name.
+_NAMED_NUMBER = re.compile(r"(?<=[\w,;] )[A-Z][a-z]+ $")
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d{2}$")
 # Words that end the noun phrase a figure counts ("10,000 North Korean troops | are").
 _NP_STOP = frozenset(
     """is are was were be been being have has had will would could should can may might must
     to that which who whom whose in on at by for from with as than and or but since during
     after before over under between into about according expected said says reportedly
-    a an the this these those their its his her our each per""".split()
+    a an the this these those their its his her our each per it they he she we you them him
+    us""".split()
 )
 # Past tenses that end the phrase too (regular ones are caught by their -ed).
 _IRREGULAR = frozenset(
@@ -116,6 +119,8 @@ def number_lines(
                 continue
             if doc.text[b : b + 1].isalpha() or doc.text[a - 1 : a] == "(":
                 continue  # part of a word, or a conversion in brackets: "$1.13bn (£600m)"
+            if _NAMED_NUMBER.search(doc.text[statement.start : a]):
+                continue  # part of a name: "Chapter 11", "Channel 4"
             counted = _counted(doc.text, b, statement.end)
             found.append(
                 (any(ch.isdigit() for ch in figure), counted is not None, -a, a, b, counted)
@@ -266,12 +271,15 @@ def speaker(sentence: str) -> str | None:
     if not segments:
         return None
     start, end = segments[-1]
-    if sentence[: verb.start()].rstrip().endswith(("”", '"')):
-        # '"...," said Yukos spokesman Alexander Shadrin.': the speaker follows the verb.
+    before = sentence[: verb.start()].rstrip()
+    if before.endswith(("”", '"', ",")):
+        # '"...," said Yukos spokesman Alexander Shadrin.' and "The sale has destroyed Yukos,
+        # said founder Mikhail Khodorkovsky.": the speaker follows the verb.
         after = re.match(
             r"\s*([^,;:.“”\"]+(?:,\s+(?:a|an|the)\s+[^,;:.“”\"]+)?)", sentence[verb.end() :]
         )
-        return _clean_speaker(after.group(1)) if after else None
+        if after and (before.endswith(("”", '"')) or re.search(r"\b[A-Z]", after.group(1))):
+            return _clean_speaker(after.group(1))
     words = sentence[start:end].strip(" \"'“”‘’").lower()
     if len(segments) > 1 and _PREPOSITION.match(words):
         start, end = segments[-2]  # "X, with corroboration from Y, has projected"

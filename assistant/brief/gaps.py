@@ -77,10 +77,15 @@ def gap_lines(
     subject: str,
     scope_doc_ids: set[str],
     questions: Sequence[Standard] = STANDARD,
+    answered: frozenset[str] | set[str] = frozenset(),
 ) -> list[Line]:
-    """A line for each standard question the scope's documents do not answer."""
+    """A line for each standard question the scope's documents do not answer. Questions in
+    ``answered`` (labels, lower case) are not asked: the briefing already lists people,
+    places or dates, and must not also say the documents name none."""
     lines = []
     for standard in questions:
+        if standard.label.lower() in answered:
+            continue
         # Without a subject (a library of unrelated documents) the plain question is asked.
         question = standard.asked.format(subject=subject) if subject else standard.shown
         try:
