@@ -252,31 +252,41 @@ def _word_spans(text: str, mention: Mention) -> list[tuple[int, int]]:
 
 def _merge(entities: list[Entity]) -> list[Entity]:
     """A surname alone joins the full name it belongs to ("Dietz" -> "Charlie Dietz"), and a
-    shorter organisation name joins a longer one holding all its words."""
+    shorter organisation name joins a longer one holding all its words. Longer names are
+    looked up by their words, so a library-wide scope stays linear in its names."""
     by_length = sorted(entities, key=lambda e: -len(e.name))
     kept: list[Entity] = []
+    votes = {id(e): e.votes() for e in entities}
+    by_last: dict[str, list[int]] = {}  # last word -> kept multi-word names, in kept order
+    by_word: dict[str, list[int]] = {}
     for entity in by_length:
-        words = {w.lower().rstrip(".") for w in entity.name}
+        words = [w.lower().rstrip(".") for w in entity.name]
+        own = votes[id(entity)]
         target = None
-        for bigger in kept:
-            big_words = [w.lower().rstrip(".") for w in bigger.name]
-            votes = entity.votes()
-            surname = len(entity.name) == 1 and len(bigger.name) > 1 and big_words[-1] in words
-            if surname and (PERSON in bigger.votes() or PERSON in votes or "speaker" in votes):
-                target = bigger
-                break
-            if (
-                len(entity.name) > 1
-                and words < set(big_words)
-                and ORGANISATION in bigger.votes()
-                and ORGANISATION in entity.votes()
-            ):
-                target = bigger
-                break
+        if len(words) == 1:
+            for index in by_last.get(words[0], []):
+                bigger = kept[index]
+                if PERSON in votes[id(bigger)] or PERSON in own or "speaker" in own:
+                    target = bigger
+                    break
+        elif ORGANISATION in own:
+            postings = [set(by_word.get(w, [])) for w in set(words)]
+            for index in sorted(set.intersection(*postings)) if postings else []:
+                bigger = kept[index]
+                big_words = {w.lower().rstrip(".") for w in bigger.name}
+                if set(words) < big_words and ORGANISATION in votes[id(bigger)]:
+                    target = bigger
+                    break
         if target is None:
             kept.append(entity)
+            if len(words) > 1:
+                by_last.setdefault(words[-1], []).append(len(kept) - 1)
+            for word in set(words):
+                by_word.setdefault(word, []).append(len(kept) - 1)
         else:
             target.sightings.extend(entity.sightings)
+            for kind, weight in own.items():
+                votes[id(target)][kind] = votes[id(target)].get(kind, 0.0) + weight
     return kept
 
 
