@@ -19,11 +19,11 @@ from click.testing import CliRunner
 from gradio_client import Client
 from pydantic import SecretStr
 
-from assistant.cli import main
+from assistant.cli.main import main
 from assistant.config import Settings
-from assistant.serve import Served, launch
-from assistant.ui import ChatApp
-from assistant.web_support import record_feedback
+from assistant.web.chat import ChatApp
+from assistant.web.export import record_feedback
+from assistant.web.serve import Served, launch
 
 from .support.app_process import AppProcess
 from .support.openai_server import Failure, OpenAIServer

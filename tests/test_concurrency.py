@@ -221,7 +221,7 @@ def test_the_app_will_not_start_on_a_folder_an_ingestion_is_writing(tmp_path: Pa
         with pytest.raises(StoreBusy, match=rf"An ingestion .* \(pid {holder.pid}\) is writing"):
             locking.acquire(settings, locking.WEB_APP)
         with pytest.raises(StoreBusy, match="start the web app once it has finished"):
-            from assistant.serve import launch
+            from assistant.web.serve import launch
 
             launch(settings, port=1, ingest=False)
         holder.kill()  # a holder that dies, even by SIGKILL, frees the folder

@@ -132,7 +132,7 @@ def test_instructions_around_a_question_do_not_steer_retrieval(seed_engine: Engi
 
 
 def test_the_terminal_flags_sentences_without_support(seed_engine: Engine) -> None:
-    from assistant.formatting import answer_as_text
+    from assistant.cli.output import answer_as_text
 
     answer = seed_engine.ask("Where were brigades assembled?")
     assert "Not supported" not in answer_as_text(answer)

@@ -40,7 +40,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 # Runs `briefing ...` with a smaller ingestion batch: more commit points for the kills to hit.
 INGEST = (
     "import sys, assistant.ingest.pipeline as p; p.BATCH_CHUNKS = int(sys.argv.pop(1)); "
-    "from assistant.cli import main; main(prog_name='briefing')"
+    "from assistant.cli.main import main; main(prog_name='briefing')"
 )
 _PROGRESS = re.compile(rb"(\d+)/(\d+) \[")
 

@@ -22,7 +22,7 @@ from assistant.config import Settings
 from assistant.engine import build_engine
 from assistant.errors import StoreUnavailable
 from assistant.models.embedding import Embedder
-from assistant.serve import launch, serve_command
+from assistant.web.serve import launch, serve_command
 
 from .support.openai_server import Hang, OpenAIServer, _handler_for
 from .support.paths import CORPUS

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
+from assistant.cli.main import main
 from assistant.engine import Engine
 from assistant.evaluation import metrics
 from assistant.evaluation.compare import compare

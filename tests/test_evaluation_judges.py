@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
+from assistant.cli.main import main
 from assistant.engine import Engine
 from assistant.evaluation.judges import LLMJudge, parse_verdict
 from assistant.evaluation.questions import load_questions

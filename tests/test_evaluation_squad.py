@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
+from assistant.cli.main import main
 from assistant.errors import BadInput
 from assistant.evaluation.questions import load_questions
 from assistant.evaluation.squad import convert, document_file_name, question_kind

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 from assistant.config import Settings
-from assistant.serve import Served, launch
+from assistant.web.serve import Served, launch
 
 from .support.web_helpers import free_port
 from .test_hostile_documents import BUDGET, FAKE_MARKERS, HOSTILE, TENDER

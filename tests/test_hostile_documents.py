@@ -17,13 +17,13 @@ from pydantic import SecretStr
 
 from assistant.answer.injection import looks_like_injection
 from assistant.answer.llm import FALLBACK_MODE, UNSUPPORTED_NOTICE, format_passages
-from assistant.cli import main
+from assistant.cli.main import main
 from assistant.config import Settings
 from assistant.engine import Engine, build_engine
 from assistant.ingest.loaders import load
 from assistant.models.embedding import Embedder
-from assistant.web_render import answer_html, esc
-from assistant.web_support import conversation_markdown
+from assistant.web.export import conversation_markdown
+from assistant.web.render import answer_html, esc
 
 from .support.openai_server import OpenAIServer
 from .support.paths import ROOT

@@ -15,13 +15,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.cli import main
+from assistant.cli.main import main
 from assistant.config import Settings
 from assistant.engine import Engine, build_engine
 from assistant.errors import BadInput
 from assistant.ingest.loaders import SUPPORTED, LoadedDocument, Unreadable, load
 from assistant.models.embedding import Embedder
-from assistant.web_support import safe_upload_name, save_upload
+from assistant.web.uploads import safe_upload_name, save_upload
 
 from .support.paths import CORPUS
 from .support.store_checks import check_store

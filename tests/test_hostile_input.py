@@ -27,8 +27,8 @@ from assistant.config import Settings
 from assistant.engine import Engine, build_engine
 from assistant.errors import BadInput
 from assistant.models.embedding import Embedder
-from assistant.serve import Served
-from assistant.web_library import Library
+from assistant.web.library import Library
+from assistant.web.serve import Served
 
 from .support.http_upload import upload
 from .support.paths import CORPUS, ROOT

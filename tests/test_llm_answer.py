@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from assistant.answer.llm import FALLBACK_MODE, MAX_ANSWER_TOKENS
+from assistant.cli.output import answer_as_text
 from assistant.engine import Engine, build_engine
 from assistant.errors import ConfigError
-from assistant.formatting import answer_as_text
 from assistant.types import Answer, StreamEvent
 
 from .support.openai_server import Drop, Empty, Failure, Hang, Malformed, OpenAIServer, StreamError

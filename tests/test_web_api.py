@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
-from assistant.serve import Served
+from assistant.web.serve import Served
 
 from .support.web_helpers import DIETZ_QUESTION, start_app
 

@@ -11,7 +11,7 @@ import pytest
 from assistant.engine import Engine
 from assistant.text import paragraphs
 from assistant.types import Answer, Citation
-from assistant.web_render import (
+from assistant.web.render import (
     MARK_ID,
     answer_html,
     document_html,

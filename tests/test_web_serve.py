@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.errors import BadInput
-from assistant.serve import parse_auth, serve_command
+from assistant.web.serve import parse_auth, serve_command
 
 from .support.paths import ROOT
 from .support.web_helpers import free_port

@@ -9,14 +9,8 @@ import pytest
 
 from assistant.engine import Engine
 from assistant.errors import BadInput
-from assistant.web_support import (
-    api_payload,
-    check_upload,
-    conversation_markdown,
-    record_feedback,
-    safe_upload_name,
-    save_upload,
-)
+from assistant.web.export import api_payload, conversation_markdown, record_feedback
+from assistant.web.uploads import check_upload, safe_upload_name, save_upload
 
 
 @pytest.mark.parametrize(

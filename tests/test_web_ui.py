@@ -14,8 +14,9 @@ import gradio as gr
 import pytest
 
 from assistant.engine import Engine
-from assistant.ui import EMPTY_HINT, ChatApp
-from assistant.web_support import GENERIC_ERROR, Startup
+from assistant.web.chat import EMPTY_HINT, ChatApp
+from assistant.web.render import GENERIC_ERROR
+from assistant.web.startup import Startup
 
 from .support.web_helpers import DIETZ_QUESTION
 

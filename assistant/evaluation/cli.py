@@ -1,6 +1,6 @@
-"""`briefing eval` and `briefing evalset`: loaded lazily by assistant.cli, so heavy imports
-(the engine, models, reports) happen inside the commands. Domain errors end here: one line on
-stderr, exit code 2 for bad input and 1 for failures, 1 too when a quality gate fails."""
+"""`briefing eval` and `briefing evalset`: loaded lazily by the CLI (assistant/cli), so heavy
+imports (the engine, models, reports) happen inside the commands. Domain errors end here: one
+line on stderr, exit code 2 for bad input and 1 for failures, 1 too when a quality gate fails."""
 
 from __future__ import annotations
 
@@ -12,16 +12,8 @@ from typing import Any
 
 import click
 
-from ..errors import BadInput, BriefingError
-
-
-@contextmanager
-def _domain_errors() -> Iterator[None]:
-    try:
-        yield
-    except BriefingError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+from ..cli.common import ProgressBar, fail_cleanly, load_settings
+from ..errors import BadInput
 
 
 @click.command(name="eval")
@@ -81,7 +73,7 @@ def eval_command(
     line number and skipped; a question that fails becomes an error row. Exit code 1 when a
     --fail-under/--fail-over gate fails, 2 for bad input.
     """
-    with _domain_errors():
+    with fail_cleanly():
         _evaluate(**locals())
 
 
@@ -111,7 +103,7 @@ def _evaluate(
     for problem in loaded.problems:
         click.echo(f"{question_set}:{problem.line}: skipped: {problem.message}", err=True)
     previous = load_run(baseline) if baseline else None
-    settings = _settings()
+    settings = load_settings()
     grader = None
     if judge:
         from .judges import LLMJudge
@@ -164,21 +156,11 @@ def _evaluate(
 
 @contextmanager
 def _corpus_engine(settings: Any, corpus: Path) -> Iterator[tuple[Any, float]]:
-    from tqdm import tqdm
-
     from .runner import corpus_engine
 
-    bar: Any = None
-
-    def progress(done: int, total: int, name: str) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="indexing corpus", file=sys.stderr)
-        bar.update(done - bar.n)
-
-    with corpus_engine(settings, corpus, progress=progress) as (engine, report):
-        if bar is not None:
-            bar.close()
+    bar = ProgressBar("indexing corpus")
+    with corpus_engine(settings, corpus, progress=bar) as (engine, report):
+        bar.close()
         for skipped in report.skipped:
             click.echo(f"corpus: skipped {skipped.path}: {skipped.reason}", err=True)
         yield engine, report.seconds
@@ -204,19 +186,6 @@ def _progress(total: int) -> Iterator[Any]:
         bar.close()
 
 
-def _settings() -> Any:
-    from pydantic import ValidationError
-
-    from ..config import Settings
-    from ..errors import ConfigError
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"Invalid setting ({problems}). See `briefing settings`.") from exc
-
-
 @click.group(name="evalset")
 def evalset_command() -> None:
     """Build corpora and question sets for `briefing eval` from public benchmarks."""
@@ -239,7 +208,7 @@ def squad_command(
     `must_include` alternatives, the sentence holding the answer becomes `sources`, and v2.0
     unanswerable questions become `answerable: false`.
     """
-    with _domain_errors():
+    with fail_cleanly():
         from .squad import convert
 
         if out.exists() and not out.is_dir():

@@ -18,7 +18,7 @@ from .web_helpers import free_port
 # `app.py` with a smaller ingestion batch: more commit points for a stop to land between.
 _SERVE = (
     "import sys, assistant.ingest.pipeline as p; p.BATCH_CHUNKS = int(sys.argv.pop(1)); "
-    "from assistant.serve import serve_command; serve_command(prog_name='app.py')"
+    "from assistant.web.serve import serve_command; serve_command(prog_name='app.py')"
 )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.serve import Served, launch
+from assistant.web.serve import Served, launch
 
 from .paths import CORPUS
 

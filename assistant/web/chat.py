@@ -1,5 +1,5 @@
 """The web chat (Gradio Blocks): streamed cited answers, a source viewer, a document library,
-export, feedback and the `/ask` API. It talks to the engine only; HTML comes from web_render.
+export, feedback and the `/ask` API. It talks to the engine only; HTML comes from render.py.
 
 The conversation lives in one list of records (question, answer as JSON, rendered HTML); the
 chat's messages are always rebuilt from it, so message n*2+1 is the answer of record n.
@@ -17,19 +17,22 @@ from typing import Any
 
 import gradio as gr
 
-from .engine import Engine
-from .errors import BriefingError
-from .types import Answer, Citation
-from .web_assets import CSS, VIEWER_JS
-from .web_library import Library
-from .web_render import answer_html, esc, message_html, pending_html, viewer_for, viewer_placeholder
-from .web_support import (
+from ..engine import Engine
+from ..errors import BriefingError
+from ..types import Answer, Citation
+from .assets import CSS, VIEWER_JS
+from .export import api_payload, conversation_markdown, record_feedback
+from .library import Library
+from .render import (
     GENERIC_ERROR,
-    Startup,
-    api_payload,
-    conversation_markdown,
-    record_feedback,
+    answer_html,
+    esc,
+    message_html,
+    pending_html,
+    viewer_for,
+    viewer_placeholder,
 )
+from .startup import Startup
 
 log = logging.getLogger(__name__)
 

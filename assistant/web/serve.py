@@ -18,9 +18,9 @@ from typing import Any
 
 import click
 
-from .cli import _fail_cleanly, _settings
-from .config import Settings
-from .errors import BadInput, BriefingError
+from ..cli.common import fail_cleanly, load_settings
+from ..config import Settings
+from ..errors import BadInput, BriefingError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Served:
 
     def close(self) -> None:
         self.demo.close()
-        from . import locking
+        from .. import locking
 
         locking.release(self.lock)
         self.lock = None
@@ -122,8 +122,8 @@ def launch(
 ) -> Served:
     """Build the engine, start loading the corpus, build the UI and start serving (returns at
     once; call demo.block_thread() to wait)."""
-    from . import locking
-    from .engine import build_engine
+    from .. import locking
+    from ..engine import build_engine
 
     # The embedded store takes one writing process: the app holds its data folder while it
     # serves, and `briefing ingest` meanwhile is refused with a message (see locking.py).
@@ -161,12 +161,12 @@ def _launch(
     examples: list[str] | None,
     quiet: bool,
 ) -> Served:
-    from .web_support import Startup
+    from .startup import Startup
 
     startup = Startup(engine, ingest=ingest)
     # Gradio reports usage to its servers unless told not to; this app stays offline.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from .ui import build_ui, launch_kwargs
+    from .chat import build_ui, launch_kwargs
 
     demo = build_ui(engine, startup=startup, examples=examples)
     demo.queue(default_concurrency_limit=concurrency)
@@ -266,7 +266,7 @@ def _announce(served: Served, share: bool, began: float) -> None:
     show_default=True,
     help="Questions answered in parallel.",
 )
-@_fail_cleanly
+@fail_cleanly()
 def serve_command(
     host: str | None,
     port: int,
@@ -292,7 +292,7 @@ def serve_command(
         click.echo(
             "warning: --share-public: anyone with the link can read your documents.", err=True
         )
-    settings = _settings()
+    settings = load_settings()
     served = launch(
         settings,
         host=host,

@@ -1,4 +1,4 @@
-"""The web page's stylesheet and script, kept beside the HTML they style (web_render.py)."""
+"""The web page's stylesheet and script, kept beside the HTML they style (render.py)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ mark.ba-cited { box-shadow: 0 0 0 2px #f59e0b; }
 
 # Runs in the source viewer (a gr.HTML). One listener on the document catches clicks on sources
 # and [n] markers anywhere in the chat (classes ba-cite ba-t<turn> ba-n<number>, see
-# web_render.cite_classes) and sends them to the server as a "click" event of the viewer; after
+# render.cite_classes) and sends them to the server as a "click" event of the viewer; after
 # the viewer re-renders, its <mark> is scrolled into view. Copy buttons copy the answer's text
 # and its sources from the rendered message.
 VIEWER_JS = """

@@ -3,50 +3,19 @@ line on stderr with exit code 2 for bad input and 1 for other failures."""
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from .config import Settings
-from .errors import BriefingError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail_cleanly(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BriefingError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings(**overrides: Any) -> Settings:
-    from pydantic import ValidationError
-
-    from .errors import ConfigError
-
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"Invalid setting ({problems}). See `briefing settings`.") from exc
+from ..config import Settings
+from .common import ProgressBar, fail_cleanly, load_settings
 
 
 def _engine(settings: Settings) -> Any:
-    from .engine import build_engine
+    from ..engine import build_engine
 
     return build_engine(settings)
 
@@ -57,7 +26,7 @@ class _LazyGroup(click.Group):
     lazy = {
         "eval": "assistant.evaluation.cli:eval_command",
         "evalset": "assistant.evaluation.cli:evalset_command",
-        "serve": "assistant.serve:serve_command",
+        "serve": "assistant.web.serve:serve_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -88,18 +57,18 @@ def main(verbose: bool) -> None:
 @click.option(
     "--rebuild", is_flag=True, help="Drop the collection first and embed everything again."
 )
-@_fail_cleanly
+@fail_cleanly()
 def ingest(paths: tuple[Path, ...], rebuild: bool) -> None:
     """Index files and folders (default: the corpus folder).
 
     Reads .txt, .md, .html and .pdf. Unchanged files are skipped without any model work, changed
     files replace their chunks, and files removed from an ingested folder are pruned.
     """
-    settings = _settings()
+    settings = load_settings()
     engine = _engine(settings)
     if rebuild:
         engine.rebuild()
-    bar = _ProgressBar()
+    bar = ProgressBar()
     try:
         report = engine.ingest(list(paths) or None, progress=bar)
     finally:
@@ -114,25 +83,6 @@ def ingest(paths: tuple[Path, ...], rebuild: bool) -> None:
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
 
 
-class _ProgressBar:
-    """A tqdm bar on stderr, created only once there is model work to show."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-
-    def __call__(self, done: int, total: int, name: str) -> None:
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
-        self._bar.update(done - self._bar.n)
-        self._bar.set_postfix_str(name[-30:])
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as JSON.")
@@ -145,12 +95,12 @@ class _ProgressBar:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help='JSON file of earlier turns: [{"role": "user", "content": "..."}, ...].',
 )
-@_fail_cleanly
+@fail_cleanly()
 def ask(
     question: str, as_json: bool, top_k: int | None, retriever: str | None, history: Path | None
 ) -> None:
     """Answer QUESTION from the indexed documents, citing the passages used."""
-    from .errors import BadInput
+    from ..errors import BadInput
 
     turns = []
     if history:
@@ -158,24 +108,24 @@ def ask(
             turns = json.loads(history.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadInput(f"--history {history} is not a JSON list of turns: {exc}") from exc
-    settings = _settings(top_k=top_k, retriever=retriever)
+    settings = load_settings(top_k=top_k, retriever=retriever)
     engine = _engine(settings)
     engine.check_question(question)  # bad input fails before any model loads
     answer = engine.ask(question, turns)
     if as_json:
         click.echo(answer.model_dump_json(indent=2))
         return
-    from .formatting import answer_as_text
+    from .output import answer_as_text
 
     click.echo(answer_as_text(answer))
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@_fail_cleanly
+@fail_cleanly()
 def sources(as_json: bool) -> None:
     """List what is indexed: documents, chunks and the embedding model."""
-    engine = _engine(_settings())
+    engine = _engine(load_settings())
     documents = engine.documents()
     status = engine.status()
     if as_json:
@@ -198,7 +148,7 @@ def sources(as_json: bool) -> None:
 
 @main.command(name="export-onnx")
 @click.option("--force", is_flag=True, help="Export again even if an up-to-date export exists.")
-@_fail_cleanly
+@fail_cleanly()
 def export_onnx(force: bool) -> None:
     """Export the embedding model to ONNX once, for fast start-up (needs torch, not the network).
 
@@ -206,20 +156,16 @@ def export_onnx(force: bool) -> None:
     `auto` (the default) or `onnx`. Both backends give the same vectors, so a collection built
     with one can be queried with the other.
     """
-    from .models.onnx_export import export_onnx as export
+    from ..models.onnx_export import export_onnx as export
 
-    path = export(_settings(), force=force)
+    path = export(load_settings(), force=force)
     click.echo(f"ONNX model ready: {path}")
 
 
 @main.command(name="settings")
 def show_settings() -> None:
     """Every setting with its environment variable, default and meaning."""
-    from .config import describe_settings
+    from ..config import describe_settings
 
     for env, default, description in describe_settings():
         click.echo(f"{env}  (default: {default})\n    {description}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,9 +1,9 @@
 """HTML for the web chat: answers with clickable [n] markers, their sources (the cited sentence
-highlighted inside its paragraph) and the full-document viewer.
+highlighted inside its paragraph), the full-document viewer, and the messages shown instead.
 
 Everything that came from a document or a user is passed through html.escape: documents may
 hold hostile HTML, and a <script> in one must show as text, never run. The page's script finds
-sources through the classes written by cite_classes() (see web_assets.py).
+sources through the classes written by cite_classes() (see assets.py).
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import html
 import re
 from collections.abc import Callable
 
-from .cite import MARKER
-from .text import paragraphs
-from .types import Answer, Citation
+from ..cite import MARKER
+from ..text import paragraphs
+from ..types import Answer, Citation
 
 # A paragraph longer than this is shown as a window around the quote in the chat.
 SNIPPET_CONTEXT = 280
 MARK_ID = "ba-cited"
+# What a user sees when something unexpected failed: the details go to the server log only.
+GENERIC_ERROR = "Something went wrong on the server; the details are in its log. Please try again."
 
 TextLookup = Callable[[str], str | None]
 

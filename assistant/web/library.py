@@ -12,16 +12,11 @@ from typing import Any
 
 import gradio as gr
 
-from .engine import Engine
-from .errors import BriefingError
-from .types import IngestReport
-from .web_support import (
-    GENERIC_ERROR,
-    UPLOADS,
-    check_upload,
-    safe_upload_name,
-    save_upload,
-)
+from ..engine import Engine
+from ..errors import BriefingError
+from ..types import IngestReport
+from .render import GENERIC_ERROR
+from .uploads import UPLOADS, check_upload, safe_upload_name, save_upload
 
 log = logging.getLogger(__name__)
 
