@@ -17,6 +17,9 @@ from pathlib import Path
 from . import conversation, locking
 from .answer.base import Answerer, AnswerRequest
 from .answer.extractive import ExtractiveAnswerer, ExtractiveTuning
+from .brief import service as briefings
+from .brief.intent import briefing_request
+from .brief.model import Briefing
 from .cite.verify import CitationTuning
 from .config import RetrieverMode, Settings
 from .conversation import HistoryLike
@@ -102,7 +105,11 @@ class Engine:
         began = time.perf_counter()
         question = self.check_question(question)
         turns = conversation.turns(history)
+        asked = briefing_request(question)  # "Summarize the article", "Brief me on X"
         with self.store.reachable():
+            if asked is not None:
+                yield from briefings.briefing_events(self, question, asked, began)
+                return
             yield from self._events(question, turns, k, retriever, began)
 
     def _events(
@@ -152,6 +159,22 @@ class Engine:
             client=lambda: LLMClient(self.settings),
             prompts=self.prompts,
             citations=self.tuning.citations,
+        )
+
+    # --- briefings ------------------------------------------------------------------------
+    def brief(
+        self,
+        topic: str | None = None,
+        doc: str | None = None,
+        *,
+        since_last: bool = False,
+        save: bool = True,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> Briefing:
+        """A cited briefing of every document, one document (id or path) or a topic, marked
+        with what changed since the last briefing of the same scope (assistant.brief)."""
+        return briefings.brief(
+            self, topic, doc, since_last=since_last, save=save, progress=progress
         )
 
     # --- documents ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class EngineLibrary:
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
+        self._offline: Any = None
 
     def documents(self) -> list[DocumentInfo]:
         return list(self.engine.documents())
@@ -40,8 +41,23 @@ class EngineLibrary:
         return list(self.engine.retriever.retrieve(query, k=k))
 
     def ask(self, question: str) -> Answer:
-        answer: Answer = self.engine.ask(question)
+        answer: Answer = self._answering().ask(question)
         return answer
+
+    def _answering(self) -> Any:
+        """The engine that answers the briefing's standard questions: this one, or in LLM mode
+        a twin over the same store with the default offline answerer. Seven model calls would
+        cost more than the whole briefing, and whether the documents hold an answer is the
+        offline answerer's to say (it gates the model's answers too)."""
+        settings = self.engine.settings
+        if settings.answer_mode != "llm":
+            return self.engine
+        if self._offline is None:
+            offline = type(settings).model_fields["answer_mode"].default
+            twin = settings.model_copy(update={"answer_mode": offline})
+            # The engine's own class, so this package need not import the engine above it.
+            self._offline = type(self.engine)(twin, self.engine.embedder())
+        return self._offline
 
     def rarity(self, term: str) -> float:
         return float(self.engine.retriever.term_stats().idf(term))
