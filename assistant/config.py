@@ -3,14 +3,19 @@
 Every field can be set as ``BRIEFING_<FIELD>`` in the environment or in a ``.env`` file in the
 working directory (``BRIEFING_ENV_FILE`` names another file; empty, none is read). Defaults work
 offline with no API key.
+
+Where data lives by default depends on how the code runs. From a source checkout (`make run`)
+data/, .cache/ and corpus/ sit beside the code, as they always have. Installed as a package,
+nothing is written inside the installation: data and caches go to the user's own folders
+(platformdirs: ~/.local/share/briefing-assistant and ~/.cache/briefing-assistant on Linux).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -20,13 +25,40 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP_NAME = "briefing-assistant"
 
 RetrieverMode = Literal["hybrid", "dense", "bm25"]
 AnswerMode = Literal["extractive", "llm"]
 EmbeddingBackend = Literal["auto", "onnx", "torch"]
 # Which dotenv file is read; set to the empty string, none is (the tests do this).
 ENV_FILE_VARIABLE = "BRIEFING_ENV_FILE"
+
+
+@cache
+def source_checkout() -> Path | None:
+    """The project folder when the code runs from a source checkout (its pyproject.toml sits
+    beside the package), None when it runs installed as a package."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def default_paths() -> dict[str, Path]:
+    """The data, cache and corpus folders used unless set (see the module docstring)."""
+    root = source_checkout()
+    if root is not None:
+        return {
+            "data_dir": root / "data",
+            "cache_dir": root / ".cache",
+            "corpus_dir": root / "corpus",
+        }
+    import platformdirs
+
+    data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return {
+        "data_dir": data,
+        "cache_dir": Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+        "corpus_dir": data / "corpus",
+    }
 
 
 class Settings(BaseSettings):
@@ -43,18 +75,21 @@ class Settings(BaseSettings):
 
     # --- where things live -------------------------------------------------------------
     data_dir: Path = Field(
-        PROJECT_ROOT / "data",
-        description="Folder for the embedded Chroma store, uploads, feedback and caches "
-        "(git-ignored). Must be writable.",
+        default_factory=lambda: default_paths()["data_dir"],
+        description="Folder for the embedded Chroma store, uploads, feedback and caches. Must "
+        "be writable. Default: data/ in a source checkout, else the user's data folder.",
     )
     cache_dir: Path = Field(
-        PROJECT_ROOT / ".cache",
+        default_factory=lambda: default_paths()["cache_dir"],
         description="Folder for derived model files (the ONNX export of the embedding model). "
-        "Shared by every data directory; safe to delete.",
+        "Shared by every data directory; safe to delete. Default: .cache/ in a source "
+        "checkout, else the user's cache folder.",
     )
     corpus_dir: Path = Field(
-        PROJECT_ROOT / "corpus",
-        description="Folder ingested by `briefing ingest` with no paths and by the web app at start.",
+        default_factory=lambda: default_paths()["corpus_dir"],
+        description="Folder ingested by `briefing ingest` with no paths and by the web app at "
+        "start (skipped there while the default one does not exist). Default: corpus/ in a "
+        "source checkout, else corpus/ in the user's data folder.",
     )
     collection: str = Field(
         "briefing",
@@ -172,20 +207,27 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
 
-def describe_settings() -> list[tuple[str, str, str]]:
-    """(environment variable, default, description) for every setting, for docs and --help."""
-    rows = []
+def describe_settings(current: Settings | None = None) -> list[tuple[str, str, str, str | None]]:
+    """(environment variable, default, description, value in ``current`` when it differs from
+    the default) for every setting, for docs and `briefing settings`. The API key is never
+    shown, only that it is set."""
+    defaults = default_paths()
+    rows: list[tuple[str, str, str, str | None]] = []
     for name, field in Settings.model_fields.items():
-        default = field.default
-        if isinstance(default, Path):
-            with contextlib.suppress(ValueError):
-                default = default.relative_to(PROJECT_ROOT)
-        rows.append((f"BRIEFING_{name.upper()}", str(default), field.description or ""))
+        default: Any = defaults.get(name, field.default)
+        now: Any = getattr(current, name) if current is not None else default
+        shown = None
+        if now != default:
+            shown = "(set)" if isinstance(now, SecretStr) else str(now)
+        if name == "prompts_dir" and default is None:
+            default = "(the templates shipped in the package)"
+        rows.append((f"BRIEFING_{name.upper()}", str(default), field.description or "", shown))
     rows.append(
         (
             ENV_FILE_VARIABLE,
             ".env",
             "The dotenv file of settings to read, relative to the working folder; empty: none.",
+            None,
         )
     )
     return rows

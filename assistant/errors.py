@@ -1,5 +1,7 @@
 """Exceptions whose messages are written for the user: what went wrong and what to do."""
 
+from pathlib import Path
+
 
 class BriefingError(Exception):
     """Base class. The CLI turns these into one line on stderr and an exit code."""
@@ -19,6 +21,14 @@ class NotIngested(BriefingError):
 
 class StoreUnavailable(BriefingError):
     """The Chroma store cannot be opened or reached."""
+
+
+def unwritable_data_dir(folder: Path, exc: OSError) -> StoreUnavailable:
+    """The error for a data folder that cannot be created or written to, naming the setting."""
+    return StoreUnavailable(
+        f"Cannot write to the data directory {folder} ({exc.strerror or exc}). "
+        "Set BRIEFING_DATA_DIR to a writable folder."
+    )
 
 
 class ModelMismatch(BriefingError):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Settings
-from .errors import StoreBusy
+from .errors import StoreBusy, unwritable_data_dir
 
 LOCK_NAME = "briefing.lock"
 WEB_APP = "the web app"
@@ -57,8 +57,11 @@ def acquire(settings: Settings, holder: str) -> Path | None:
         if held is not None:
             held.count += 1
             return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # the web app takes the lock before it opens the store
+            raise unwritable_data_dir(settings.data_dir, exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

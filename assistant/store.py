@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .config import Settings
-from .errors import ModelMismatch, NotIngested, StoreUnavailable
+from .errors import ModelMismatch, NotIngested, StoreUnavailable, unwritable_data_dir
 from .types import DocumentInfo, Passage
 
 log = logging.getLogger(__name__)
@@ -116,10 +116,7 @@ def _client(settings: Settings) -> Any:
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:
-        raise StoreUnavailable(
-            f"Cannot write to the data directory {settings.data_dir} ({exc.strerror}). "
-            "Set BRIEFING_DATA_DIR to a writable folder."
-        ) from exc
+        raise unwritable_data_dir(settings.data_dir, exc) from exc
     try:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .support.paths import CORPUS
+from .support.paths import CORPUS, ROOT
 
 
 def briefing(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -90,3 +90,47 @@ def test_ingest_of_a_missing_path_exits_2(tmp_path: Path) -> None:
     result = briefing("ingest", str(tmp_path / "nope"), data_dir=tmp_path / "data")
     assert result.returncode == 2
     assert "No such file" in result.stderr
+
+
+def test_settings_show_where_data_lives_and_what_is_set(tmp_path: Path) -> None:
+    result = briefing(
+        "settings", data_dir=tmp_path / "data", BRIEFING_LLM_API_KEY="sk-never-printed-0123"
+    )
+    assert result.returncode == 0, result.stderr
+    # A source checkout keeps its data beside the code; the environment's value is shown too.
+    assert f"BRIEFING_DATA_DIR  (default: {ROOT / 'data'})" in result.stdout
+    assert f"now: {tmp_path / 'data'}" in result.stdout
+    assert (
+        "BRIEFING_PROMPTS_DIR  (default: (the templates shipped in the package))" in result.stdout
+    )
+    assert "sk-never-printed" not in result.stdout and "now: (set)" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["ingest"], ["serve", "--no-ingest", "--port", "1"]])
+def test_an_unwritable_data_folder_names_the_setting(tmp_path: Path, command: list[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = briefing(*command, data_dir=blocker / "data")
+    assert result.returncode == 1
+    assert "BRIEFING_DATA_DIR" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_template_missing_from_the_prompts_folder_names_the_file_and_the_setting(
+    ingested: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "prompts"
+    folder.mkdir()  # the user's own prompts folder, without abstain.txt
+    result = briefing(
+        "ask", "Who is the spokesperson?", data_dir=ingested, BRIEFING_PROMPTS_DIR=str(folder)
+    )
+    assert result.returncode == 2
+    assert str(folder / "abstain.txt") in result.stderr
+    assert "BRIEFING_PROMPTS_DIR" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ingest_without_paths_and_no_corpus_folder_says_what_to_do(tmp_path: Path) -> None:
+    result = briefing(
+        "ingest", data_dir=tmp_path / "data", BRIEFING_CORPUS_DIR=str(tmp_path / "none")
+    )
+    assert result.returncode == 2
+    assert "briefing ingest PATH" in result.stderr and "BRIEFING_CORPUS_DIR" in result.stderr

@@ -243,3 +243,12 @@ def test_while_the_corpus_loads_the_page_says_so(make_engine: Callable[..., Engi
     assert next(library)[2].startswith("1 document,")
     records = last(answering)[2]
     assert "Dietz" in records[0]["answer"]["text"]
+
+
+def test_a_corpus_folder_the_user_named_must_exist(
+    make_engine: Callable[..., Engine], tmp_path: Path
+) -> None:
+    """Only the default corpus folder may be absent (an installed package has none)."""
+    startup = Startup(make_engine(corpus_dir=tmp_path / "missing")).start()
+    assert startup.wait(120)
+    assert startup.error and "missing" in startup.error

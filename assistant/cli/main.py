@@ -65,6 +65,13 @@ def ingest(paths: tuple[Path, ...], rebuild: bool) -> None:
     files replace their chunks, and files removed from an ingested folder are pruned.
     """
     settings = load_settings()
+    if not paths and not settings.corpus_dir.is_dir():
+        from ..errors import BadInput
+
+        raise BadInput(
+            f"The corpus folder {settings.corpus_dir} does not exist: name the files or "
+            "folders to index (`briefing ingest PATH ...`), or set BRIEFING_CORPUS_DIR."
+        )
     engine = _engine(settings)
     if rebuild:
         engine.rebuild()
@@ -163,9 +170,13 @@ def export_onnx(force: bool) -> None:
 
 
 @main.command(name="settings")
+@fail_cleanly()
 def show_settings() -> None:
-    """Every setting with its environment variable, default and meaning."""
+    """Every setting with its environment variable, default and meaning, and its value where
+    the environment or .env sets it otherwise."""
     from ..config import describe_settings
 
-    for env, default, description in describe_settings():
+    for env, default, description, now in describe_settings(load_settings()):
         click.echo(f"{env}  (default: {default})\n    {description}")
+        if now is not None:
+            click.echo(f"    now: {now}")

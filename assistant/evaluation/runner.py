@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..config import PROJECT_ROOT, RetrieverMode, Settings
+from ..config import RetrieverMode, Settings, source_checkout
 from ..engine import Engine, build_engine
 from ..errors import BadInput, BriefingError, ConfigError
 from ..models.llm_client import public_url
@@ -204,16 +204,19 @@ def corpus_fingerprint(engine: Engine) -> dict[str, Any]:
 
 def code_version() -> dict[str, Any]:
     """The commit the run was measured on, when the code is a git checkout."""
+    root = source_checkout()
+    if root is None:  # installed as a package: no commit to name
+        return {}
     try:
         commit = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             timeout=5,
             check=True,
         ).stdout.strip()
         changed = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--", "assistant", "prompts"],
+            ["git", "-C", str(root), "status", "--porcelain", "--", "assistant"],
             capture_output=True,
             text=True,
             timeout=5,

@@ -49,10 +49,18 @@ class Startup:
 
     def targets(self) -> list[Path]:
         """The corpus folder, and the uploads folder: an upload whose ingestion a server stop
-        cut short is completed at the next start (its file is saved before it is ingested)."""
+        cut short is completed at the next start (its file is saved before it is ingested).
+        The default corpus folder may not exist (an installed package starts with none);
+        one the user named must, so its absence is reported."""
         settings = self.engine.settings
+        targets = []
+        corpus = settings.corpus_dir
+        if corpus.is_dir() or "corpus_dir" in settings.model_fields_set:
+            targets.append(corpus)
+        else:
+            log.info("no corpus folder at %s: nothing to ingest from it", corpus)
         uploads = settings.data_dir / UPLOADS
-        return [settings.corpus_dir, *([uploads] if uploads.is_dir() else [])]
+        return [*targets, *([uploads] if uploads.is_dir() else [])]
 
     @property
     def done(self) -> bool:
