@@ -52,11 +52,12 @@ from ..errors import BadInput
     help="Also grade answers with the configured OpenAI-compatible LLM "
     "(BRIEFING_LLM_BASE_URL): correctness against `reference`, faithfulness to the citations.",
 )
+@fail_cleanly()
 def eval_command(
     question_set: Path,
     corpus: Path | None,
     k: int | None,
-    retriever: str | None,
+    retriever: Any,
     json_out: Path | None,
     html_out: Path | None,
     baseline: Path | None,
@@ -73,24 +74,6 @@ def eval_command(
     line number and skipped; a question that fails becomes an error row. Exit code 1 when a
     --fail-under/--fail-over gate fails, 2 for bad input.
     """
-    with fail_cleanly():
-        _evaluate(**locals())
-
-
-def _evaluate(
-    question_set: Path,
-    corpus: Path | None,
-    k: int | None,
-    retriever: Any,
-    json_out: Path | None,
-    html_out: Path | None,
-    baseline: Path | None,
-    fail_under: tuple[str, ...],
-    fail_over: tuple[str, ...],
-    group_by: tuple[str, ...],
-    limit: int | None,
-    judge: bool,
-) -> None:
     from . import gates
     from .questions import load_questions
     from .results import load_run
