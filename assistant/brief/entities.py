@@ -110,7 +110,8 @@ class Sighting:
     mention: Mention
     name: tuple[str, ...]
     votes: dict[str, float] = field(default_factory=dict)
-    role: tuple[int, int] | None = None  # document offsets of the role the text gives
+    # Document offsets of the role the text gives: a title before the name, an appositive.
+    roles: list[tuple[int, int]] = field(default_factory=list)
     linked: Sighting | None = None  # the name before it in the same list
 
 
@@ -162,8 +163,7 @@ def _sight(doc: Doc, statement: Statement, mention: Mention) -> Sighting | None:
     before = text[statement.start : mention.start]
     after = text[mention.end : statement.end]
     votes: dict[str, float] = {}
-    role: tuple[int, int] | None = None
-    name_start = mention.start
+    roles: list[tuple[int, int]] = []
     body = _STATE_BODY.match(after)
     if all(_DEMONYM.search(w) or w in _COMPASS for w in words) or mention.text in COUNTRY_ACRONYMS:
         if body and not mention.possessive:
@@ -188,26 +188,23 @@ def _sight(doc: Doc, statement: Statement, mention: Mention) -> Sighting | None:
         words = words[last + 1 :]
         votes[PERSON] = 3.0
         if any(w.rstrip(".") not in HONORIFICS for w in mention.words[: last + 1]):
-            name_start = _word_start(text, mention, last + 1)
-            role = (mention.start, _word_end(text, mention, last))
-        else:
-            name_start = _word_start(text, mention, last + 1)
+            roles.append((mention.start, _word_end(text, mention, last)))
     elif titled:
         return None  # a title alone ("the President") names nobody
     prefix = _ROLE_BEFORE.search(before)
     if prefix and prefix.group(2) in ROLE_NOUNS and PERSON not in votes:
         votes[PERSON] = 3.0
-        role = (statement.start + prefix.start(1), statement.start + prefix.end(1))
+        roles.append((statement.start + prefix.start(1), statement.start + prefix.end(1)))
     appositive = _APPOSITIVE.match(after) if not mention.possessive else None
     if appositive:
         nouns = set(re.findall(r"[a-z]+", appositive.group(1)))
         span = (mention.end + appositive.start(1), mention.end + appositive.end(1))
         if nouns & ROLE_NOUNS:
             votes[PERSON] = votes.get(PERSON, 0.0) + 2.0
-            role = (role[0], span[1]) if role and role[1] <= name_start else span
+            roles.append(span)
         elif nouns & ORG_NOUNS:
             votes[ORGANISATION] = votes.get(ORGANISATION, 0.0) + 2.0
-            role = span
+            roles.append(span)
     last_word = words[-1].rstrip(".")
     if last_word in PLACE_WORDS and PERSON not in votes:  # "Mike Lake" is a spokesman
         votes[PLACE] = votes.get(PLACE, 0.0) + 3.0
@@ -229,11 +226,7 @@ def _sight(doc: Doc, statement: Statement, mention: Mention) -> Sighting | None:
         votes["speaker"] = 1.0
     if mention.text in COUNTRY_ACRONYMS:
         votes = {PLACE: 1.0}
-    return Sighting(doc, statement, mention, name, votes, role)
-
-
-def _word_start(text: str, mention: Mention, index: int) -> int:
-    return _word_spans(text, mention)[index][0]
+    return Sighting(doc, statement, mention, name, votes, roles)
 
 
 def _word_end(text: str, mention: Mention, index: int) -> int:
@@ -332,14 +325,13 @@ def entity_lines(
             line = _place_line(entity, best, max_words, weight)
             places.append(line)
             continue
-        roled = [s for s in sightings if s.role]
+        roled = [s for s in sightings if s.roles]
         first = roled[0] if roled else min(sightings, key=lambda s: s.statement.order)
         label = entity.label
-        evidence = [label]
-        detail = None
-        if first.role:
-            detail = first.doc.text[first.role[0] : first.role[1]]
-            evidence.append(detail)
+        pieces = [first.doc.text[a:b] for a, b in first.roles]
+        # "Army Lt. Col., a spokesperson for the Defense Department": each piece verbatim.
+        detail = ", ".join(pieces) or None
+        evidence = [label, *pieces]
         line = Line(
             section="people",
             text=f"{label}: {detail}" if detail else label,

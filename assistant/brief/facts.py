@@ -137,7 +137,11 @@ def number_lines(
                 section="numbers",
                 text=text,
                 quotes=[(doc, statement)],
-                score=scores.get(id(statement), 0.0) + (0.5 if detail else 0.0),
+                # What a figure counts makes the line; a figure in words ("two nations")
+                # is seldom the number a reader wants.
+                score=scores.get(id(statement), 0.0)
+                + (0.5 if detail else 0.0)
+                - (0.0 if any(ch.isdigit() for ch in figure) else 0.6),
                 key=normalise(f"{figure} {detail or text}"),
                 label=figure,
                 detail=detail,

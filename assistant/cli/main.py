@@ -24,6 +24,7 @@ class _LazyGroup(click.Group):
     """Commands that live in other modules are imported only when used (or listed)."""
 
     lazy = {
+        "brief": "assistant.cli.brief:brief_command",
         "eval": "assistant.evaluation.cli:eval_command",
         "evalset": "assistant.evaluation.cli:evalset_command",
         "serve": "assistant.web.serve:serve_command",

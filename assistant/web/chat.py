@@ -21,6 +21,8 @@ from ..engine import Engine
 from ..errors import BriefingError
 from ..types import Answer, Citation
 from .assets import CSS, VIEWER_JS
+from .brief_render import BRIEF_CSS
+from .briefing import BriefingTab
 from .export import api_payload, conversation_markdown, record_feedback
 from .library import Library
 from .render import (
@@ -84,6 +86,7 @@ class ChatApp:
         self.startup = startup
         self.examples = EXAMPLES if examples is None else examples
         self.library = Library(engine)
+        self.briefing = BriefingTab(engine, ready=self._wait_until_ready)
         self.feedback_path = engine.settings.data_dir / "feedback.jsonl"
         self._exports: Path | None = None
         self._exports_lock = threading.Lock()
@@ -294,6 +297,8 @@ class ChatApp:
                             elem_id="ba-viewer",
                             js_on_load=VIEWER_JS,
                         )
+                with gr.Tab("Briefing", id="briefing") as briefing_tab:
+                    self.briefing.build(private)
                 with gr.Tab("Documents", id="documents") as documents_tab:
                     self.library.build(private)
 
@@ -312,6 +317,7 @@ class ChatApp:
             clear.click(self.clear, None, reset, **private)
             viewer.click(self.open_source, [records], viewer, show_progress="hidden", **private)
             documents_tab.select(self.library.refresh, None, self.library.outputs, **private)
+            briefing_tab.select(self.briefing.documents, None, self.briefing.doc, **private)
             demo.load(self.library_on_load, None, self.library.outputs, **private)
             demo.load(self.restore, [saved], [chatbot, records, export], **private)
             gr.api(self.api_ask, api_name="ask")
@@ -367,4 +373,4 @@ def launch_kwargs() -> dict[str, Any]:
         font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
     )
-    return {"css": CSS, "theme": theme}
+    return {"css": CSS + BRIEF_CSS, "theme": theme}
