@@ -25,6 +25,15 @@ from ..text import content_words, normalise
 NEAR_DUPLICATE = 0.6
 # A row passes with this share of its facts and every citation valid.
 PASS_COVERAGE = 0.8
+# What a run's summary reports over its briefing rows (shown only when the set has some).
+BRIEFING_METRICS = (
+    "briefing_pass_rate",
+    "briefing_coverage",
+    "briefing_citation_validity",
+    "briefing_redundancy",
+    "briefing_lines",
+    "briefing_words",
+)
 
 
 class BriefScore(BaseModel):

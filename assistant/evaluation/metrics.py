@@ -18,6 +18,8 @@ from ..cite import markers, strip_markers
 from ..text import content_words, normalise
 from ..types import Answer
 from . import squad_score
+from .brief_scores import BRIEFING_METRICS
+from .brief_scores import summarise as briefing_summary
 from .questions import Question
 from .results import EvalResult, QuestionMetrics
 
@@ -34,6 +36,7 @@ LOWER_IS_BETTER = frozenset(
         "latency_p50",
         "latency_p95",
         "judge_errors",
+        "briefing_redundancy",
     ]
 )
 # Every metric of a run summary, in the order reports show them; these can be gated.
@@ -59,12 +62,13 @@ METRIC_NAMES = (
     "has_ans_exact_match",
     "has_ans_f1",
     "no_ans_accuracy",
+    *BRIEFING_METRICS,
 )
 # SQuAD's scores, shown only for sets with `answers` (None elsewhere).
 SQUAD_METRICS = frozenset(METRIC_NAMES[-5:])
 JUDGE_METRICS = ("judge_correctness", "judge_faithfulness", "judge_errors")
 # Descriptive figures with no better direction.
-NEUTRAL = frozenset(["answer_words"])
+NEUTRAL = frozenset(["answer_words", "briefing_lines", "briefing_words"])
 # Counts that describe the set rather than the engine; not gated, not diffed as quality.
 COUNTS = frozenset(
     [
@@ -75,6 +79,7 @@ COUNTS = frozenset(
         "with_key_facts",
         "with_answers",
         "markers",
+        "briefings",
     ]
 )
 
@@ -245,6 +250,7 @@ def summarise(results: Sequence[EvalResult]) -> dict[str, float | int | None]:
         ),
     }
     summary.update(_squad_means(ok))
+    summary.update(briefing_summary([r.briefing for r in ok if r.briefing is not None]))
     summary.update(_judge_means(ok))
     return summary
 

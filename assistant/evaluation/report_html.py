@@ -288,6 +288,9 @@ def _metrics_line(r: EvalResult) -> str:
         "EM": m.exact_match,
         "F1": m.f1,
     }
+    if r.briefing is not None:
+        b = r.briefing
+        shown.update({"redundancy": b.redundancy, "lines": str(b.lines), "words": str(b.words)})
     cells = [
         f"{k} {v if isinstance(v, str) else fmt(v)}" for k, v in shown.items() if v is not None
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .brief_scores import BRIEFING_METRICS
 from .metrics import METRIC_NAMES, SQUAD_METRICS
 from .results import EvalRun
 
@@ -65,7 +66,8 @@ def summary_table(run: EvalRun) -> str:
 
 def shown_metrics(summary: dict[str, Any]) -> list[str]:
     """The summary's metrics in report order; SQuAD's scores only for sets that have them."""
-    names = [n for n in METRIC_NAMES if n not in SQUAD_METRICS or summary.get(n) is not None]
+    optional = SQUAD_METRICS | set(BRIEFING_METRICS)
+    names = [n for n in METRIC_NAMES if n not in optional or summary.get(n) is not None]
     return names + sorted(n for n in summary if n.startswith("judge_"))
 
 

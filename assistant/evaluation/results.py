@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import BadInput
 from ..types import AnswerSentence, Citation, Passage, Turn
+from .brief_scores import BriefScore
 from .questions import Problem
 
 FORMAT = "briefing-eval/1"
@@ -84,6 +85,7 @@ class EvalResult(BaseModel):
         None, description="`ExceptionType: message` when the question failed."
     )
     judge: dict[str, Any] | None = None
+    briefing: BriefScore | None = Field(None, description="The scores of a briefing row.")
 
 
 class EvalRun(BaseModel):

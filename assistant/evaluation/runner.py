@@ -23,6 +23,7 @@ from ..errors import BadInput, BriefingError, ConfigError
 from ..models.llm_client import public_url
 from ..types import Answer, IngestReport
 from . import metrics
+from .brief_rows import brief_row, is_briefing
 from .questions import Question, QuestionSet
 from .results import EvalResult, EvalRun, Gold, RetrievedPassage
 
@@ -111,6 +112,8 @@ def ask_one(
             reference=question.reference,
         ),
     )
+    if is_briefing(question):
+        return brief_row(engine, question, result)
     began = time.perf_counter()
     try:
         answer = engine.ask(question.question, question.history, k=k, retriever=retriever)
