@@ -120,8 +120,6 @@ class Engine:
         retriever: RetrieverMode | None,
         began: float,
     ) -> Iterator[StreamEvent]:
-        if not self.store.ready:
-            self.store.require_ingested()
         abstention = self.prompts.render("abstain")
         query = conversation.retrieval_query(question, turns, abstention)
         passages = self.retriever.retrieve(query, k=k, mode=retriever)

@@ -152,26 +152,25 @@ def _not_found(exc: Exception) -> bool:
 class Store:
     """Chunks and documents of one collection."""
 
-    def __init__(self, settings: Settings, model_name: str, create: bool = True) -> None:
+    def __init__(self, settings: Settings, model_name: str) -> None:
         self.settings = settings
         self.model_name = model_name
         self.client = _client(settings)
         self.name = settings.collection
-        self._chunks = self._collection(self.name, create, chunks=True)
-        self._docs = self._collection(f"{self.name}-docs", create, chunks=False)
+        self._chunks = self._collection(self.name, chunks=True)
+        self._docs = self._collection(f"{self.name}-docs", chunks=False)
         self._vector_store: Any = None
         # (version, monotonic time it was read or written here): see version(max_age=...).
         self._seen_version: tuple[str, float] | None = None
 
     # --- opening --------------------------------------------------------------------------
-    def _collection(self, name: str, create: bool, chunks: bool) -> Any:
+    def _collection(self, name: str, chunks: bool) -> Any:
+        """The collection, created when it does not exist yet."""
         try:
             collection = self.client.get_collection(name, embedding_function=None)
         except Exception as exc:
             if not _not_found(exc):
                 raise StoreUnavailable(f"Cannot open collection {name!r}: {exc}") from exc
-            if not create:
-                return None
             metadata: dict[str, Any] = {"created_at": _now()}
             if chunks:
                 metadata |= {"hnsw:space": "cosine", "embedding_model": self.model_name}
@@ -205,12 +204,8 @@ class Store:
                 "as soon as the server is back."
             ) from exc
 
-    @property
-    def ready(self) -> bool:
-        return self._chunks is not None and self._docs is not None
-
     def require_ingested(self) -> None:
-        if not self.ready or self._chunks.count() == 0:
+        if self._chunks.count() == 0:
             raise NotIngested(
                 "Nothing is indexed yet: run `briefing ingest` (it reads corpus/ by default) "
                 "or upload documents in the web app."
@@ -235,8 +230,8 @@ class Store:
                     raise
         self._vector_store = None
         self._seen_version = None
-        self._chunks = self._collection(self.name, True, chunks=True)
-        self._docs = self._collection(f"{self.name}-docs", True, chunks=False)
+        self._chunks = self._collection(self.name, chunks=True)
+        self._docs = self._collection(f"{self.name}-docs", chunks=False)
 
     # --- version: lets every reader notice that the chunks changed -------------------------
     def version(self, max_age: float = 0.0) -> str:
@@ -247,8 +242,6 @@ class Store:
         than that: changes made through this Store are seen at once, changes made by other
         processes within ``max_age``.
         """
-        if not self.ready:
-            return "empty"
         seen = self._seen_version
         if seen is not None and max_age > 0 and time.monotonic() - seen[1] < max_age:
             return seen[0]
@@ -266,8 +259,6 @@ class Store:
     # --- documents ------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentInfo]:
         found: dict[str, DocumentInfo] = {}
-        if not self.ready:
-            return found
         for offset in range(0, self._docs.count(), _PAGE):
             page = self._docs.get(include=["metadatas"], limit=_PAGE, offset=offset)
             for doc_id, meta in zip(page["ids"], page["metadatas"]):
@@ -275,8 +266,6 @@ class Store:
         return found
 
     def document_text(self, doc_id: str) -> str | None:
-        if not self.ready:
-            return None
         page = self._docs.get(ids=[doc_id], include=["documents"])
         return page["documents"][0] if page["ids"] else None
 
@@ -336,12 +325,10 @@ class Store:
         self.vector_store.add(nodes)
 
     def chunk_count(self) -> int:
-        return int(self._chunks.count()) if self.ready else 0
+        return int(self._chunks.count())
 
     def iter_chunks(self) -> Iterator[ChunkRecord]:
         """Every chunk, read in pages."""
-        if not self.ready:
-            return
         total = self._chunks.count()
         for offset in range(0, total, _PAGE):
             page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
@@ -350,7 +337,7 @@ class Store:
 
     def committed(self, doc_ids: list[str]) -> dict[str, str]:
         """Content hash of each document whose ingestion is complete (its record exists)."""
-        if not doc_ids or not self.ready:
+        if not doc_ids:
             return {}
         page = self._docs.get(ids=doc_ids, include=["metadatas"])
         return {

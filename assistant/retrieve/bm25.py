@@ -106,7 +106,7 @@ class BM25Index:
 
     def _cache_folder(self, version: str) -> Path | None:
         """The cache folder of this collection's index at a version (None: do not cache)."""
-        if version in ("0", "empty"):  # not a unique version: never bumped
+        if version == "0":  # not a unique version: never bumped
             return None
         # Versions are unique (time, process, random), so they need no store address: a
         # Chroma server's cache survives the server moving to another port.
