@@ -39,7 +39,9 @@ def badges(item: BriefItem) -> str:
     return " ".join(parts)
 
 
-def to_markdown(briefing: Briefing) -> str:
+def to_markdown(briefing: Briefing, *, sources: bool = True) -> str:
+    """The briefing as Markdown; ``sources=False`` leaves out the numbered quotes at the end
+    (an evaluation report lists them apart)."""
     out = [f"# Briefing: {briefing.scope.label}", ""]
     count = len(briefing.covered)
     about = f"{count} document{'s' if count != 1 else ''}"
@@ -62,7 +64,7 @@ def to_markdown(briefing: Briefing) -> str:
         out += ["## Documents that left", ""]
         out += [f"- {doc.title} ({doc.source})" for doc in briefing.left]
         out.append("")
-    citations = briefing.citations
+    citations = briefing.citations if sources else []
     if citations:
         out += ["## Sources", ""]
         for c in citations:

@@ -21,6 +21,7 @@ _KEEP_PERIOD = re.compile(
 )
 _POSSESSIVE = ("’s", "'s", "’", "'")
 # A comma only breaks before white space: "2,500" is one figure.
+_JOINER = re.compile(r"(?:and|but|or)\s+")
 _CLAUSE_BREAK = re.compile(r"\s*(?:[;:()]|,(?=\s)|\s[—–-]\s)\s*")
 
 
@@ -201,4 +202,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
         start += 1
     while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:—–-("):
         end -= 1
+    joined = _JOINER.match(text, start, end)
+    if joined and joined.end() < end:
+        start = joined.end()  # "but the situation marks ..." reads as "the situation marks ..."
     return start, end

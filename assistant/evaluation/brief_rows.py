@@ -48,7 +48,7 @@ def brief_row(engine: Any, question: Question, result: EvalResult) -> EvalResult
     result.latency = round(time.perf_counter() - began, 5)
     score = score_briefing(briefing, question.must_include, engine.document_text)
     visible = normalise(" ".join(briefing_text(briefing)))
-    result.answer = to_markdown(briefing)
+    result.answer = to_markdown(briefing, sources=False)
     result.abstained = not briefing.sections
     result.mode = f"briefing-{briefing.mode}"
     result.notice = " ".join(briefing.notices) or None

@@ -45,12 +45,13 @@ def summary_table(run: EvalRun) -> str:
     ]
     deltas = (run.comparison or {}).get("metrics", {})
     names = shown_metrics(s)
-    header = f"{'metric':<22}{'value':>10}"
+    width = max([22, *(len(name) + 2 for name in names)])
+    header = f"{'metric':<{width}}{'value':>10}"
     if deltas:
         header += f"{'baseline':>12}{'delta':>10}"
     lines.append(header)
     for name in names:
-        row = f"{name:<22}{fmt(s.get(name), name):>10}"
+        row = f"{name:<{width}}{fmt(s.get(name), name):>10}"
         if deltas and name in deltas:
             d = deltas[name]
             mark = {"better": " +", "worse": " !"}.get(d["direction"], "")

@@ -142,6 +142,7 @@ BRIEF_CSS = """
 .ba-brief-note { font-size: 0.82em; opacity: 0.75; font-style: italic; }
 .ba-brief-progress { font-size: 0.9em; padding: 0.3em 0; }
 .ba-brief-progress::before { content: "⏳ "; }
+#ba-brief-side { position: sticky; top: 8px; align-self: flex-start; }
 #ba-brief-viewer .ba-viewer { max-height: calc(75vh - 40px); min-height: 200px; overflow-y: auto;
   padding: 0.8em 1em; border: 1px solid var(--border-color-primary); border-radius: 10px;
   background: var(--background-fill-primary); }

@@ -96,7 +96,7 @@ class BriefingTab:
                         elem_id="ba-brief-export",
                     )
                 output = gr.HTML(brief_placeholder(), elem_id="ba-briefing")
-            with gr.Column(scale=2, min_width=320):
+            with gr.Column(scale=2, min_width=320, elem_id="ba-brief-side"):
                 gr.Markdown("#### Source viewer")
                 viewer = gr.HTML(
                     viewer_placeholder("Click an [n] in the briefing to read it in its document."),
