@@ -140,23 +140,17 @@ class ExtractiveAnswerer:
     ) -> Answer:
         """The Answer a selection makes: its sentences quoted and cited, or the abstention.
         ``mode`` and ``notice`` let another answerer fall back to it and say why."""
-        if selection.abstained or not selection.chosen:
-            return Answer(
-                question=question,
-                text=self.prompts.render("abstain"),
-                passages=passages,
-                abstained=True,
-                mode=mode,
-                notice=notice,
-                retrieval_query=query,
-            )
-        text, sentences, citations = cite_quotes(selection.chosen)
+        abstained = selection.abstained or not selection.chosen
+        text, sentences, citations = (
+            (self.prompts.render("abstain"), [], []) if abstained else cite_quotes(selection.chosen)
+        )
         return Answer(
             question=question,
             text=text,
             sentences=sentences,
             citations=citations,
             passages=passages,
+            abstained=abstained,
             mode=mode,
             notice=notice,
             retrieval_query=query,
