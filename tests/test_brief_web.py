@@ -88,3 +88,13 @@ def test_a_marker_opens_its_quote_in_the_tab_viewer(seed_engine: Engine) -> None
     assert 'id="ba-cited"' in viewer and quote.split()[0] in viewer
     gone = tab.open_source(state, SimpleNamespace(_data={"n": 999}))  # type: ignore[arg-type]
     assert "no longer shown" in gone
+
+
+def test_a_briefing_asked_for_in_the_chat_renders_with_linked_markers(seed_engine: Engine) -> None:
+    from assistant.web.render import answer_html
+
+    answer = seed_engine.ask("Summarize the article")
+    html = answer_html(answer, 0, seed_engine.document_text)
+    for citation in answer.citations:
+        assert f"ba-cite ba-t0 ba-n{citation.number}" in html
+    assert "Key points" in html and "ba-abstain" not in html
