@@ -4,12 +4,14 @@ what it must leave out, and that every line is made of its quotes at their offse
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
-from assistant.brief import DEFAULT_TUNING, Briefing, Scope, compose
+from assistant.brief import DEFAULT_TUNING, Briefing, BriefingHistory, CoveredDoc, Scope, compose
 from assistant.brief.documents import Doc, read_document
 from assistant.brief.facts import speaker
+from assistant.brief.history import mark_changes, sentence_hash
 from assistant.brief.rank import Ranker
 from assistant.text import normalise
 from assistant.types import DocumentInfo
@@ -271,3 +273,34 @@ def test_he_said_after_a_named_speaker_names_them() -> None:
     resolved = next(item for item in claims.items if item.label == "She")
     assert resolved.detail == "Marta Reis, a spokeswoman for the operator"
     assert len(resolved.citations) == 2, "the naming sentence backs the name"
+
+
+def test_a_line_that_gains_a_source_is_marked_changed_and_an_untouched_one_is_not(
+    strike: Doc, follow_up: Doc, tmp_path: Path
+) -> None:
+    """What changed, on the saved form: the refusal to comment gains the follow-up's quote
+    (changed), the follow-up's own figures are new, the first article's other lines are not."""
+
+    def briefing_of(*docs: Doc) -> tuple[Briefing, dict[str, list[str]]]:
+        sections, _ = compose(list(docs), Scope(), DEFAULT_TUNING)
+        covered = [
+            CoveredDoc(doc_id=d.doc_id, title=d.info.title, source=d.info.source,
+                       content_hash=d.info.content_hash)
+            for d in docs
+        ]  # fmt: skip
+        hashes = {d.doc_id: [sentence_hash(s.text) for s in d.statements] for d in docs}
+        return Briefing(scope=Scope(), sections=sections, covered=covered, created_at="t0"), hashes
+
+    history = BriefingHistory(tmp_path)
+    first, hashes = briefing_of(strike)
+    history.save("k", first, hashes)
+    second, _ = briefing_of(strike, follow_up)
+    saved = history.load("k")
+    assert saved is not None
+    mark_changes(second, saved, {strike.doc_id, follow_up.doc_id})
+    refusal = next(i for i in second.items if i.label == "no comment")
+    assert refusal.sources == 2 and refusal.change == "changed"
+    untouched = [i for i in second.items if {c.doc_id for c in i.citations} == {strike.doc_id}]
+    assert untouched and not any(i.new for i in untouched)
+    assert any(i.change == "new" and "3,000" in i.text for i in second.items)
+    assert second.since == "t0" and not second.left
