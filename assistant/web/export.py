@@ -1,43 +1,33 @@
 """What leaves the web app besides the page: the conversation exported as Markdown, the
 thumbs up/down written to the feedback file, and the /ask API's JSON.
 
-Markdown made from documents and users is made inert first (markdown_text), so an export
-opened elsewhere loads nothing and runs nothing.
+Markdown made from documents and users is made inert first (markup.inert_markdown, the rule
+every export follows), so an export opened elsewhere loads nothing and runs nothing.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..markup import inert_markdown
 from ..types import Answer
 
 
 def answer_as_markdown(answer: Answer) -> str:
-    lines = [markdown_text(answer.text)]
+    lines = [inert_markdown(answer.text)]
     if answer.notice:
-        lines += ["", f"> Note: {markdown_text(answer.notice)}"]
+        lines += ["", f"> Note: {inert_markdown(answer.notice)}"]
     if answer.citations:
         lines += ["", "**Sources**", ""]
         for c in answer.citations:
-            title, quote = markdown_text(c.title), markdown_text(c.quote)
+            title, quote = inert_markdown(c.title), inert_markdown(c.quote)
             lines.append(f"{c.number}. *{title}*, paragraph {c.paragraph}: “{quote}”")
     return "\n".join(lines)
-
-
-_MARKDOWN_ACTIVE = re.compile(r"([\\\[\]<`])")
-
-
-def markdown_text(text: str) -> str:
-    """Text from a document or a user, made inert in Markdown: a quoted `![x](http://...)`
-    must not load an image (a beacon) when the export is opened, nor `<img onerror=...>` or
-    `[link](javascript:...)` become live. The text reads the same once rendered."""
-    return _MARKDOWN_ACTIVE.sub(r"\\\1", text)
 
 
 # --- feedback and the API -------------------------------------------------------------
@@ -85,11 +75,11 @@ def conversation_markdown(records: Sequence[dict[str, Any]]) -> str:
     lines = ["# Briefing Assistant conversation", "", f"_Exported {stamp}_", ""]
     for number, record in enumerate(records, start=1):
         question = " ".join(str(record.get("question", "")).split())
-        lines += [f"## {number}. {markdown_text(question)}", ""]
+        lines += [f"## {number}. {inert_markdown(question)}", ""]
         if record.get("answer"):
             lines.append(answer_as_markdown(Answer.model_validate(record["answer"])))
         else:
-            lines.append(f"> {markdown_text(record.get('error') or 'No answer.')}")
+            lines.append(f"> {inert_markdown(record.get('error') or 'No answer.')}")
         lines.append("")
     return "\n".join(lines)
 

@@ -1,18 +1,18 @@
 """HTML for the web chat: answers with clickable [n] markers, their sources (the cited sentence
 highlighted inside its paragraph), the full-document viewer, and the messages shown instead.
 
-Everything that came from a document or a user is passed through html.escape: documents may
-hold hostile HTML, and a <script> in one must show as text, never run. The page's script finds
+Everything that came from a document or a user goes through esc(), the one escaping rule
+(assistant/markup.py): documents may hold hostile HTML or Markdown, and a <script> or an
+![image](http://...) in one must show as text, never run or load. The page's script finds
 sources through the classes written by cite_classes() (see assets.py).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 
-from ..cite import MARKER
+from ..markup import inert
 from ..text import paragraphs
 from ..types import Answer, Citation
 
@@ -26,7 +26,11 @@ TextLookup = Callable[[str], str | None]
 
 
 def esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    return inert(text)
+
+
+# An answer's [n] marker once escaped (see _linked_markers).
+_ESCAPED_MARKER = re.compile(re.escape(inert("[")) + r"(\d{1,3})" + re.escape(inert("]")))
 
 
 def cite_classes(turn: int, number: int) -> str:
@@ -89,7 +93,7 @@ def _linked_markers(escaped_text: str, turn: int, by_number: dict[int, Citation]
             f'title="{title}">[{citation.number}]</a>'
         )
 
-    return MARKER.sub(link, escaped_text)
+    return _ESCAPED_MARKER.sub(link, escaped_text)
 
 
 def _answer_body(answer: Answer, turn: int) -> str:
@@ -187,6 +191,12 @@ def _closest_passages(answer: Answer) -> str:
         f"{esc(', '.join(labels))}"
         for title, labels in grouped.items()
     )
+
+
+def question_html(text: str) -> str:
+    """The user's question in its chat bubble, as typed: escaped, in one HTML block (line breaks
+    as <br>) so the chat's Markdown renderer finds neither markup nor an indented code block."""
+    return f'<div class="ba-question">{_lines(text)}</div>'
 
 
 def pending_html(text: str) -> str:
