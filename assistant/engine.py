@@ -186,13 +186,17 @@ class Engine:
         targets = list(paths) if paths is not None else [self.settings.corpus_dir]
         # One writer per embedded store: refused (StoreBusy) while the web app serves it.
         with locking.hold(self.settings, locking.INGESTION), self.store.reachable():
-            return ingest(targets, self.store, self.embedder, self.settings, progress)
+            report = ingest(targets, self.store, self.embedder, self.settings, progress)
+        if report.removed or report.updated:  # their old text must not live on in a cache
+            self.retriever.forget_text()
+        return report
 
     def rebuild(self) -> None:
         """Drop the collection (for a new embedding model or chunking); ingest again after."""
         with locking.hold(self.settings, locking.INGESTION), self.store.reachable():
             self.store.drop()
         self.retriever.invalidate()
+        self.retriever.forget_text()
 
     def documents(self) -> list[DocumentInfo]:
         with self.store.reachable():
@@ -209,6 +213,7 @@ class Engine:
                 return False
             self.store.delete_documents([doc_id])
             self.store.bump_version()
+        self.retriever.forget_text()
         return True
 
     def require_ingested(self) -> None:

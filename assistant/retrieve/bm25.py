@@ -88,6 +88,18 @@ class BM25Index:
         with self._lock:
             self._version = None
 
+    def forget(self) -> None:
+        """Drop the index, the statistics and every saved copy of them: after a document was
+        deleted nothing here may still hold its text. The next query builds them anew. Under
+        the lock, so a build under way cannot save the old chunks after this."""
+        with self._lock:
+            self._version = None
+            self._retriever = None
+            self.stats = TermStats([])
+            self.hashes = {}
+            self.size = 0
+            shutil.rmtree(self._collection_cache(), ignore_errors=True)
+
     # --- building, and the cache across processes ----------------------------------------
     def _load_or_build(self, version: str) -> Any:
         folder = self._cache_folder(version)
@@ -112,7 +124,10 @@ class BM25Index:
         # Chroma server's cache survives the server moving to another port.
         key = f"{BM25_CACHE_FORMAT}|{self.store.name}|{version}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-        return self.settings.data_dir / "cache" / "bm25" / self.store.name / digest
+        return self._collection_cache() / digest
+
+    def _collection_cache(self) -> Path:
+        return self.settings.data_dir / "cache" / "bm25" / self.store.name
 
     def _save(self, folder: Path, retriever: Any) -> None:
         """Write to a private folder, then rename: readers never see half a cache. Older

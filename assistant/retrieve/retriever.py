@@ -57,6 +57,11 @@ class Retriever:
         self.dense.invalidate()
         self.bm25.invalidate()
 
+    def forget_text(self) -> None:
+        """Drop every copy of chunk text kept outside the store (the BM25 index and term
+        statistics, in memory and on disk), after documents were deleted."""
+        self.bm25.forget()
+
     def _committed_only(self, candidates: list[tuple[Passage, str]]) -> list[Passage]:
         """Drop chunks of documents whose ingestion is incomplete or superseded.
 
