@@ -19,6 +19,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .brief.model import Briefing, BriefItem, BriefSection
     from .config import Settings
     from .engine import Engine, Tuning, build_engine
     from .errors import (
@@ -46,6 +47,9 @@ __all__ = [
     "Answer",
     "AnswerSentence",
     "BadInput",
+    "BriefItem",
+    "BriefSection",
+    "Briefing",
     "BriefingError",
     "Citation",
     "ConfigError",
@@ -70,6 +74,7 @@ _HOME = {
     "Engine": "engine",
     "Tuning": "engine",
     "build_engine": "engine",
+    **dict.fromkeys(["Briefing", "BriefItem", "BriefSection"], "brief.model"),
     **dict.fromkeys(
         [
             "BadInput",
