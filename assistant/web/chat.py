@@ -31,6 +31,7 @@ from .render import (
     esc,
     message_html,
     pending_html,
+    question_html,
     viewer_for,
     viewer_placeholder,
 )
@@ -51,10 +52,10 @@ Records = list[dict[str, Any]]
 def _messages(records: Records, pending: tuple[str, str] | None = None) -> list[dict[str, str]]:
     messages: list[dict[str, str]] = []
     for record in records:
-        messages.append({"role": "user", "content": esc(record["question"])})
+        messages.append({"role": "user", "content": question_html(record["question"])})
         messages.append({"role": "assistant", "content": record["html"]})
     if pending:
-        messages.append({"role": "user", "content": esc(pending[0])})
+        messages.append({"role": "user", "content": question_html(pending[0])})
         messages.append({"role": "assistant", "content": pending[1]})
     return messages
 
@@ -132,7 +133,7 @@ class ChatApp:
         try:
             cleaned = self.engine.check_question(raw)
         except BriefingError as exc:  # too long: keep the text so it can be shortened
-            yield _out(hint=str(exc))
+            yield _out(hint=esc(str(exc)))
             return
         yield _out(question="", chat=_messages(records, (cleaned, pending_html(""))), hint="")
         html, answer, error = pending_html(""), None, ""
@@ -167,13 +168,14 @@ class ChatApp:
 
     def restore(self, saved: Any) -> tuple:
         """The conversation kept in the browser, so a page refresh loses neither the answers
-        nor their sources."""
+        nor their sources. Each answer is rendered again from its data: HTML kept in the
+        browser is never shown as it was stored."""
         try:
             records = [
                 {
                     "question": str(r["question"]),
                     "answer": r.get("answer"),
-                    "html": str(r["html"]),
+                    "html": "",
                     "error": str(r.get("error") or ""),
                     "conversation": str(r.get("conversation") or ""),
                 }
@@ -181,7 +183,24 @@ class ChatApp:
             ]
         except (TypeError, KeyError, AttributeError):
             records = []
+        for turn, record in enumerate(records):
+            record["html"] = self._rerender(record, turn)
         return _messages(records), records, self._export(records)
+
+    def _rerender(self, record: dict[str, Any], turn: int) -> str:
+        if not record["answer"]:
+            return message_html(record["error"] or "No answer.")
+        try:
+            answer = Answer.model_validate(record["answer"])
+            return answer_html(answer, turn, self._text_if_reachable)
+        except (ValueError, TypeError):
+            return message_html("This answer could not be restored; ask the question again.")
+
+    def _text_if_reachable(self, doc_id: str) -> str | None:
+        try:
+            return self.engine.document_text(doc_id)
+        except BriefingError:
+            return None  # shown as "the document has changed since this answer"
 
     def library_on_load(self) -> Iterator[tuple]:
         """The library as the page opens, and again once the corpus has finished loading."""

@@ -1,6 +1,9 @@
 """The Documents tab: list what is indexed, upload files (the same ingestion as the CLI), delete a
 document, re-index everything. One lock keeps library changes from interleaving; questions go
-on meanwhile (the retriever hides a document until its record is written)."""
+on meanwhile (the retriever hides a document until its record is written).
+
+The status lines are Markdown: every title, file name and message in them goes through esc()
+(a title may hold `![x](http://...)`). The table and the document list show plain text."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import gradio as gr
 from ..engine import Engine
 from ..errors import BriefingError
 from ..types import IngestReport
-from .render import GENERIC_ERROR
+from .render import GENERIC_ERROR, esc
 from .uploads import UPLOADS, check_upload, safe_upload_name, save_upload
 
 log = logging.getLogger(__name__)
@@ -76,7 +79,7 @@ class Library:
         try:
             docs = self.engine.documents()
         except BriefingError as exc:
-            return [], gr.update(choices=[], value=None), f"**{exc}**"
+            return [], gr.update(choices=[], value=None), f"**{esc(str(exc))}**"
         rows = [[d.title, d.chunks, _when(d.ingested_at), Path(d.source).name] for d in docs]
         choices = [(f"{d.title} ({Path(d.source).name})", d.doc_id) for d in docs]
         chunks = sum(d.chunks for d in docs)
@@ -99,10 +102,10 @@ class Library:
                     (path.name, target, existed and target.name == safe_upload_name(path.name))
                 )
             except BriefingError as exc:
-                lines.append(f"✗ {exc}")
+                lines.append(f"✗ {esc(str(exc))}")
             except OSError as exc:
                 log.exception("saving upload %s failed", path.name)
-                lines.append(f"✗ “{path.name}” could not be saved ({exc.strerror}).")
+                lines.append(f"✗ “{esc(path.name)}” could not be saved ({exc.strerror}).")
         if saved:
             lines += self._ingest(saved, progress)
         return ("\n\n".join(lines) or "No file received.", None, *self.refresh())
@@ -116,7 +119,7 @@ class Library:
                 progress(0, desc="Reading the files")
                 report = self.engine.ingest([target for _, target, _ in saved], progress=show)
         except BriefingError as exc:
-            return [f"✗ Nothing was added: {exc}"]
+            return [f"✗ Nothing was added: {esc(str(exc))}"]
         except Exception:
             log.exception("ingesting uploads failed")
             return [f"✗ Nothing was added: {GENERIC_ERROR}"]
@@ -124,17 +127,18 @@ class Library:
 
     def _outcome(self, name: str, target: Path, existed: bool, report: IngestReport) -> str:
         key = str(target.resolve())
-        renamed = f" (saved as “{target.name}”)" if target.name != name else ""
+        renamed = f" (saved as “{esc(target.name)}”)" if target.name != name else ""
+        shown = esc(name)
         for skipped in report.skipped:
             if skipped.path == key:
                 if not existed:
                     target.unlink(missing_ok=True)
-                return f"✗ “{name}” was rejected: {skipped.reason}."
+                return f"✗ “{shown}” was rejected: {esc(skipped.reason)}."
         if key in report.added:
-            return f"✓ “{name}” added{renamed}; you can ask about it now."
+            return f"✓ “{shown}” added{renamed}; you can ask about it now."
         if key in report.updated:
-            return f"✓ “{name}” replaced the earlier version{renamed}."
-        return f"✓ “{name}” is already in the library, unchanged."
+            return f"✓ “{shown}” replaced the earlier version{renamed}."
+        return f"✓ “{shown}” is already in the library, unchanged."
 
     def delete(self, doc_id: str | None) -> tuple[Any, ...]:
         if not doc_id:
@@ -145,16 +149,17 @@ class Library:
                 if info is None or not self.engine.delete_document(doc_id):
                     return ("That document is no longer in the library.", *self.refresh())
                 source = Path(info.source)
+                title = esc(info.title)
                 if source.parent == self.uploads.resolve():
                     source.unlink(missing_ok=True)  # an upload deleted stays deleted
-                    message = f"Deleted “{info.title}” and its uploaded file."
+                    message = f"Deleted “{title}” and its uploaded file."
                 else:
                     message = (
-                        f"Deleted “{info.title}” from the index. Its file ({source.name}) is "
+                        f"Deleted “{title}” from the index. Its file ({esc(source.name)}) is "
                         "not an upload, so ingesting its folder again brings it back."
                     )
         except BriefingError as exc:
-            message = f"Could not delete: {exc}"
+            message = f"Could not delete: {esc(str(exc))}"
         except Exception:
             log.exception("deleting %s failed", doc_id)
             message = f"Could not delete: {GENERIC_ERROR}"
@@ -174,7 +179,7 @@ class Library:
                 self.engine.rebuild()
                 report = self.engine.ingest(present, progress=show) if present else None
         except BriefingError as exc:
-            return (f"Re-indexing failed: {exc}", *self.refresh())
+            return (f"Re-indexing failed: {esc(str(exc))}", *self.refresh())
         except Exception:
             log.exception("re-indexing failed")
             return (f"Re-indexing failed: {GENERIC_ERROR}", *self.refresh())
@@ -184,9 +189,11 @@ class Library:
                 f"Re-indexed {len(report.added)} documents "
                 f"({report.chunks_embedded} chunks in {report.seconds:.1f} s)."
             )
-            lines += [f"✗ {Path(s.path).name}: {s.reason}" for s in report.skipped]
+            lines += [f"✗ {esc(Path(s.path).name)}: {esc(s.reason)}" for s in report.skipped]
         lines += [
-            f"✗ {p.name} is gone from disk and was dropped." for p in sources if p not in present
+            f"✗ {esc(p.name)} is gone from disk and was dropped."
+            for p in sources
+            if p not in present
         ]
         return ("\n\n".join(lines), *self.refresh())
 
