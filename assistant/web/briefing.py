@@ -7,11 +7,10 @@ A briefing of many documents runs in a worker thread while the tab shows how far
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -27,6 +26,7 @@ from .brief_render import (
     progress_html,
 )
 from .render import message_html, viewer_for, viewer_placeholder
+from .tempfiles import TempFolder
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,17 @@ class Progress:
 
 
 class BriefingTab:
-    def __init__(self, engine: Engine, ready: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ready: Callable[[], None] | None = None,
+        temp: TempFolder | None = None,
+    ) -> None:
         self.engine = engine
         # Waits for the corpus loaded at start (BriefingError if it failed or takes too long).
         self.ready = ready or (lambda: None)
-        self._exports: Path | None = None
-        self._lock = threading.Lock()
+        # Exports are written where Gradio serves them from, under the data folder.
+        self.temp = temp or TempFolder.of(engine.settings)
 
     def build(self, private: dict[str, Any]) -> None:
         """Lay out the tab (inside an open gr.Tab) and wire its events."""
@@ -188,10 +193,6 @@ class BriefingTab:
             return viewer_placeholder(GENERIC_ERROR)
 
     def _export(self, briefing: Briefing) -> Any:
-        with self._lock:
-            if self._exports is None:
-                self._exports = Path(tempfile.mkdtemp(prefix="briefing-exports-"))
-        folder = Path(tempfile.mkdtemp(dir=self._exports))
-        path = folder / "briefing.md"
+        path = self.temp.export_path(uuid.uuid4().hex, "briefing.md")
         path.write_text(to_markdown(briefing), encoding="utf-8")
         return gr.update(value=str(path), interactive=True)

@@ -8,11 +8,8 @@ chat's messages are always rebuilt from it, so message n*2+1 is the answer of re
 from __future__ import annotations
 
 import logging
-import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -36,6 +33,7 @@ from .render import (
     viewer_placeholder,
 )
 from .startup import Startup
+from .tempfiles import TempFolder
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +80,16 @@ class ChatApp:
         *,
         startup: Startup | None = None,
         examples: list[str] | None = None,
+        temp: TempFolder | None = None,
     ) -> None:
         self.engine = engine
         self.startup = startup
         self.examples = EXAMPLES if examples is None else examples
-        self.library = Library(engine)
-        self.briefing = BriefingTab(engine, ready=self._wait_until_ready)
+        # Gradio's folder, where exports are written and uploads arrive (see tempfiles.py).
+        self.temp = temp or TempFolder.of(engine.settings)
+        self.library = Library(engine, self.temp)
+        self.briefing = BriefingTab(engine, ready=self._wait_until_ready, temp=self.temp)
         self.feedback_path = engine.settings.data_dir / "feedback.jsonl"
-        self._exports: Path | None = None
-        self._exports_lock = threading.Lock()
 
     # --- answering ---------------------------------------------------------------------------
     def _wait_until_ready(self) -> None:
@@ -244,13 +243,8 @@ class ChatApp:
         conversation, rewritten after each answer."""
         if not records:
             return gr.update(value=None, interactive=False)
-        with self._exports_lock:
-            if self._exports is None:
-                self._exports = Path(tempfile.mkdtemp(prefix="briefing-exports-"))
         key = str(records[0].get("conversation") or uuid.uuid4().hex)
-        folder = self._exports / "".join(c for c in key if c.isalnum())[:32]
-        folder.mkdir(exist_ok=True)
-        path = folder / "briefing-conversation.md"
+        path = self.temp.export_path(key, "briefing-conversation.md")
         path.write_text(conversation_markdown(records), encoding="utf-8")
         return gr.update(value=str(path), interactive=True)
 
@@ -378,10 +372,14 @@ def _find_citation(records: Records, info: dict[str, Any]) -> Citation | None:
 
 
 def build_ui(
-    engine: Engine, *, startup: Startup | None = None, examples: list[str] | None = None
+    engine: Engine,
+    *,
+    startup: Startup | None = None,
+    examples: list[str] | None = None,
+    temp: TempFolder | None = None,
 ) -> gr.Blocks:
     """The Gradio app for an engine. Launch it with launch_kwargs() (theme, CSS, queue)."""
-    return ChatApp(engine, startup=startup, examples=examples).build()
+    return ChatApp(engine, startup=startup, examples=examples, temp=temp).build()
 
 
 def launch_kwargs() -> dict[str, Any]:

@@ -3,7 +3,10 @@ document, re-index everything. One lock keeps library changes from interleaving;
 on meanwhile (the retriever hides a document until its record is written).
 
 The status lines are Markdown: every title, file name and message in them goes through esc()
-(a title may hold `![x](http://...)`). The table and the document list show plain text."""
+(a title may hold `![x](http://...)`). The table and the document list show plain text.
+Gradio's own copy of an upload is removed as soon as the file is kept or refused; a deleted
+document takes with it any copy still there and the exports that quote it: nothing of it stays
+downloadable (the engine drops the index data built over it)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from ..engine import Engine
 from ..errors import BriefingError
 from ..types import IngestReport
 from .render import GENERIC_ERROR, esc
+from .tempfiles import TempFolder
 from .uploads import UPLOADS, check_upload, safe_upload_name, save_upload
 
 log = logging.getLogger(__name__)
@@ -29,10 +33,11 @@ PROGRESS = gr.Progress()
 
 
 class Library:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, temp: TempFolder | None = None) -> None:
         self.engine = engine
         self.settings = engine.settings
         self.uploads = self.settings.data_dir / UPLOADS
+        self.temp = temp or TempFolder.of(self.settings)
         self.lock = threading.Lock()
         self.outputs: list[Any] = []
 
@@ -106,6 +111,8 @@ class Library:
             except OSError as exc:
                 log.exception("saving upload %s failed", path.name)
                 lines.append(f"✗ “{esc(path.name)}” could not be saved ({exc.strerror}).")
+            finally:
+                self.temp.discard(path)  # kept under uploads/, or refused: either way, gone
         if saved:
             lines += self._ingest(saved, progress)
         return ("\n\n".join(lines) or "No file received.", None, *self.refresh())
@@ -148,9 +155,12 @@ class Library:
                 info = {d.doc_id: d for d in self.engine.documents()}.get(doc_id)
                 if info is None or not self.engine.delete_document(doc_id):
                     return ("That document is no longer in the library.", *self.refresh())
+                self.temp.discard_exports_naming(info.title)
                 source = Path(info.source)
                 title = esc(info.title)
                 if source.parent == self.uploads.resolve():
+                    # Gradio's copy first: it is found by comparing bytes with this file.
+                    self.temp.discard_copies_of(source)
                     source.unlink(missing_ok=True)  # an upload deleted stays deleted
                     message = f"Deleted “{title}” and its uploaded file."
                 else:

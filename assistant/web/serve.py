@@ -41,9 +41,12 @@ class Served:
     host: str
     port: int
     lock: Path | None = None
+    sweeper: Any = None
 
     def close(self) -> None:
         self.demo.close()
+        if self.sweeper is not None:
+            self.sweeper.stop()
         from .. import locking
 
         locking.release(self.lock)
@@ -166,9 +169,13 @@ def _launch(
     startup = Startup(engine, ingest=ingest)
     # Gradio reports usage to its servers unless told not to; this app stays offline.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from . import tempfiles
+
+    # Before Gradio is imported and the page built: both read where Gradio's folder is.
+    temp = tempfiles.prepare(settings)
     from .chat import build_ui, launch_kwargs
 
-    demo = build_ui(engine, startup=startup, examples=examples)
+    demo = build_ui(engine, startup=startup, examples=examples, temp=temp)
     demo.queue(default_concurrency_limit=concurrency)
     try:
         _, local_url, share_url = demo.launch(
@@ -193,7 +200,8 @@ def _launch(
     # Loading starts once the page is up: imports hold the GIL, so doing it alongside the
     # Gradio import only made both slower. Questions asked meanwhile wait for it.
     startup.start()
-    return Served(demo, engine, startup, local_url, share_url, host, port)
+    sweeper = tempfiles.Sweeper(temp).start()
+    return Served(demo, engine, startup, local_url, share_url, host, port, sweeper=sweeper)
 
 
 def _announce(served: Served, share: bool, began: float) -> None:

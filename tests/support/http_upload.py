@@ -23,6 +23,41 @@ def _event(config: dict[str, Any], api_name: str) -> tuple[int, int]:
     raise AssertionError(f"the app has no {api_name!r} event")
 
 
+def run_event(
+    base_url: str,
+    api_name: str,
+    data: list[Any],
+    *,
+    cookies: httpx.Cookies | None = None,
+    timeout: float = 300,
+) -> dict[str, Any]:
+    """Run one of the page's events (by its api_name) the way the page does: join the queue,
+    read the server-sent events; the completed message's output."""
+    base = base_url.rstrip("/")
+    with httpx.Client(base_url=base, cookies=cookies, timeout=timeout) as http:
+        config = http.get("/config").raise_for_status().json()
+        fn_index, trigger = _event(config, api_name)
+        session = uuid.uuid4().hex
+        http.post(
+            f"{API}/queue/join",
+            json={
+                "data": data,
+                "fn_index": fn_index,
+                "trigger_id": trigger,
+                "session_hash": session,
+                "event_data": None,
+            },
+        ).raise_for_status()
+        with http.stream("GET", f"{API}/queue/data", params={"session_hash": session}) as events:
+            for line in events.iter_lines():
+                if line.startswith("data:"):
+                    message = json.loads(line[5:])
+                    if message.get("msg") == "process_completed":
+                        assert message.get("success"), message
+                        return dict(message.get("output") or {})
+    raise AssertionError(f"the {api_name} event ended without completing")
+
+
 def upload_events(
     base_url: str,
     files: list[Path],
