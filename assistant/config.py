@@ -181,6 +181,18 @@ class Settings(BaseSettings):
 
     # --- web app -----------------------------------------------------------------------
     upload_max_mb: float = Field(20.0, description="Largest upload accepted, in MB.", gt=0)
+    request_max_mb: float = Field(
+        5.0,
+        description="Largest request body the web app reads, in MB; a larger one gets HTTP "
+        "413. Uploads are limited per file instead (4 x upload_max_mb, streamed to disk).",
+        gt=0,
+    )
+    frame_ancestors: str = Field(
+        "",
+        description="Sites that may show the web app inside a frame: `self` and/or origins "
+        "such as https://intranet.example.com, space-separated. Empty: no site may.",
+        pattern=r"^\s*(('self'|self|https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/?)\s*)*$",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -173,8 +173,12 @@ def _launch(
 
     # Before Gradio is imported and the page built: both read where Gradio's folder is.
     temp = tempfiles.prepare(settings)
-    from .chat import build_ui, launch_kwargs
+    from starlette.middleware import Middleware
 
+    from .chat import build_ui, launch_kwargs
+    from .security import Hardening, policy_for
+
+    policy = policy_for(settings.request_max_mb, settings.frame_ancestors, share=share)
     demo = build_ui(engine, startup=startup, examples=examples, temp=temp)
     demo.queue(default_concurrency_limit=concurrency)
     try:
@@ -190,6 +194,7 @@ def _launch(
             ssr_mode=False,
             footer_links=["api"],
             max_file_size=int(settings.upload_max_mb * 4 * 1024 * 1024),
+            app_kwargs={"middleware": [Middleware(Hardening, policy=policy)]},
             **launch_kwargs(),
         )
     except OSError as exc:
