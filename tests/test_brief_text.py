@@ -54,6 +54,8 @@ def test_briefing_requests_are_recognised_with_their_topic(message: str, topic: 
         "What did the summary report say?",
         "How many troops are expected?",
         "Did Dietz brief the press?",
+        "Summarize how the troops got from Korea to the front",  # an account: the reader's
+        "Outline why the bridge closed",
     ],
 )
 def test_ordinary_questions_are_not_briefing_requests(message: str) -> None:

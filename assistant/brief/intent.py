@@ -23,6 +23,8 @@ _ASKS = re.compile(
 _TOPIC = re.compile(
     r"^\s*(?:me\s+|us\s+)?(?:on|about|of|regarding|concerning|for|in)\s+(.+)$", re.I
 )
+# "Summarize how/why/what ...": a question in a clause, answered like a question.
+_CLAUSE = re.compile(r"^(?:how|why|what|when|where|who|which|whether)\b", re.I)
 # Words that name the documents or the conversation, not a topic ("the situation").
 _GENERIC = frozenset(
     """situation article articles document documents story stories text texts news report
@@ -45,6 +47,8 @@ def briefing_request(message: str) -> BriefingAsk | None:
     if not match:
         return None
     rest = match.group("rest").strip(" ,:;-—?.!")
+    if _CLAUSE.match(rest) and not match.group("ask").lower().startswith("what"):
+        return None  # "Summarize how the troops got to the front" asks for an account
     if rest and not _TOPIC.match(rest) and match.group("ask").lower().startswith("what"):
         return None  # "What are the key points made by X?" is handled as a topic below
     found = _TOPIC.match(rest)
