@@ -1,11 +1,12 @@
 """What the front ends (this CLI, the web app's `serve`, the evaluation's commands) share:
 domain errors turned into one line and an exit code, settings read with a message that says
-what to fix, and a progress bar for model work. No command is defined here, so importing it
-costs nothing."""
+what to fix, a progress bar for model work, and where an Answer's short answer is shown (first,
+and inside the quote that holds it). No command is defined here, so importing it costs nothing."""
 
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,7 @@ import click
 
 from ..config import Settings
 from ..errors import BriefingError, ConfigError
+from ..types import Answer, Citation, ShortAnswer
 
 
 class fail_cleanly(contextlib.ContextDecorator):  # noqa: N801 - reads as a decorator
@@ -67,3 +69,35 @@ class ProgressBar:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+# "over 10,000 [1]": a line of answer text that is the short answer and its marker(s).
+_MARKERS = re.compile(r"\s*\[\d{1,3}\]")
+
+
+def shown_short_answer(answer: Answer) -> ShortAnswer | None:
+    """The short answer to show first, if any: an abstention shows none, whatever it holds."""
+    return None if answer.abstained else answer.short_answer
+
+
+def text_after_short_answer(answer: Answer) -> str:
+    """The answer's text without the short answer line it may open with: the front ends show
+    the short answer on its own line first, so the text must not repeat it."""
+    short = shown_short_answer(answer)
+    if short is None:
+        return answer.text
+    head, newline, rest = answer.text.partition("\n")
+    if newline and _MARKERS.sub("", head).strip() == short.text.strip():
+        return rest.lstrip("\n")
+    return answer.text
+
+
+def short_answer_span(answer: Answer, citation: Citation) -> tuple[int, int] | None:
+    """Where the short answer sits in this citation's quote (offsets in the quote), or None
+    for another citation, or offsets that do not fit inside the quote."""
+    short = shown_short_answer(answer)
+    if short is None or short.citation != citation.number:
+        return None
+    if not 0 <= short.start < short.end <= len(citation.quote):
+        return None
+    return short.start, short.end

@@ -1,12 +1,25 @@
-"""An Answer as plain text for the terminal: the answer, flagged sentences, then its sources."""
+"""An Answer as plain text for the terminal: the short answer (when the reader found one), the
+answer, flagged sentences, then its sources. The short answer is bold on a terminal; click.echo
+drops the styling when the output goes to a file or a pipe."""
 
 from __future__ import annotations
 
-from ..types import Answer
+import click
+
+from ..types import Answer, Citation
+from .common import short_answer_span, shown_short_answer, text_after_short_answer
 
 
 def answer_as_text(answer: Answer) -> str:
-    lines = [answer.text]
+    lines = []
+    short = shown_short_answer(answer)
+    if short is not None:
+        lines += [
+            f"{click.style('Answer:', bold=True)} {click.style(short.text, bold=True)} "
+            f"[{short.citation}]  (p={short.probability:.2f})",
+            "",
+        ]
+    lines.append(text_after_short_answer(answer))
     if answer.notice:
         lines += ["", f"Note: {answer.notice}"]
     if answer.abstained:
@@ -23,6 +36,16 @@ def answer_as_text(answer: Answer) -> str:
     for c in answer.citations:
         flag = "" if c.supported else "  (not supported by the passage)"
         lines.append(f"  [{c.number}] {c.title}, paragraph {c.paragraph}{flag}")
-        lines.append(f'      "{c.quote}"')
+        lines.append(f'      "{_quote(answer, c)}"')
         lines.append(f"      {c.source} (characters {c.char_start}-{c.char_end})")
     return "\n".join(lines)
+
+
+def _quote(answer: Answer, citation: Citation) -> str:
+    """The quote, with the short answer inside it underlined on a terminal."""
+    span = short_answer_span(answer, citation)
+    if span is None:
+        return citation.quote
+    start, end = span
+    quote = citation.quote
+    return quote[:start] + click.style(quote[start:end], underline=True) + quote[end:]

@@ -24,6 +24,13 @@ CSS = """
 .ba-snippet { font-size: 0.88em; line-height: 1.5; opacity: 0.92; }
 mark.ba-quote, mark.ba-cited { background: #fde68a; color: #1f2937; padding: 0 2px;
   border-radius: 3px; }
+mark.ba-span { background: #f59e0b; color: #111827; font-weight: 600; padding: 0 1px;
+  border-radius: 2px; }
+.ba-short { margin: 0 0 0.45em 0; font-size: 1.08em; }
+.ba-short-label { font-size: 0.78em; text-transform: uppercase; letter-spacing: 0.05em;
+  opacity: 0.7; margin-right: 0.2em; }
+.ba-short-text { font-weight: 700; }
+.ba-prob { font-size: 0.75em; opacity: 0.6; margin-left: 0.3em; cursor: help; }
 .ba-warning { font-size: 0.8em; color: var(--error-text-color, #b91c1c); margin-top: 0.2em; }
 .ba-notice { font-size: 0.85em; margin-top: 0.5em; opacity: 0.85; }
 .ba-abstain { border-left: 4px solid #9ca3af; padding: 0.2em 0 0.2em 0.7em; opacity: 0.9; }
@@ -54,8 +61,8 @@ mark.ba-cited { box-shadow: 0 0 0 2px #f59e0b; }
 # Runs in the source viewer (a gr.HTML). One listener on the document catches clicks on sources
 # and [n] markers anywhere in the chat (classes ba-cite ba-t<turn> ba-n<number>, see
 # render.cite_classes) and sends them to the server as a "click" event of the viewer; after
-# the viewer re-renders, its <mark> is scrolled into view. Copy buttons copy the answer's text
-# and its sources from the rendered message.
+# the viewer re-renders, its <mark> is scrolled into view. Copy buttons copy the short answer,
+# the answer's text and its sources from the rendered message.
 VIEWER_JS = """
 window.__baTrigger = trigger;
 function baNumber(el, prefix) {
@@ -70,8 +77,10 @@ function baOpen(el) {
   window.__baTrigger('click', {turn: baNumber(el, 'ba-t'), n: baNumber(el, 'ba-n')});
 }
 function baCopyText(answer) {
+  const short = answer.querySelector('.ba-short');
   const text = answer.querySelector('.ba-text');
-  const lines = [text ? text.innerText.trim() : ''];
+  const lines = short ? [short.innerText.trim(), ''] : [];
+  lines.push(text ? text.innerText.trim() : '');
   const sources = answer.querySelectorAll('.ba-source');
   if (sources.length) lines.push('', 'Sources:');
   sources.forEach((s) => {

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..cli.common import short_answer_span
 from ..engine import Engine
 from ..errors import BriefingError
 from ..types import Answer, Citation
@@ -24,6 +25,7 @@ from .export import api_payload, conversation_markdown, record_feedback
 from .library import Library
 from .render import (
     GENERIC_ERROR,
+    Span,
     answer_html,
     esc,
     message_html,
@@ -215,10 +217,11 @@ class ChatApp:
     def open_source(self, records: Records | None, data: gr.EventData) -> str:
         info = getattr(data, "_data", None) or {}
         try:
-            citation = _find_citation(records or [], info)
-            if citation is None:
+            found = _find_citation(records or [], info)
+            if found is None:
                 return viewer_placeholder("That source belongs to an answer no longer shown.")
-            return viewer_for(citation, self.engine.document_text(citation.doc_id))
+            citation, span = found
+            return viewer_for(citation, self.engine.document_text(citation.doc_id), span)
         except BriefingError as exc:
             return viewer_placeholder(str(exc))
         except Exception:
@@ -360,14 +363,16 @@ def _turn_of(index: Any) -> int:
     return int(index) // 2
 
 
-def _find_citation(records: Records, info: dict[str, Any]) -> Citation | None:
+def _find_citation(records: Records, info: dict[str, Any]) -> tuple[Citation, Span | None] | None:
+    """The citation a click names, with where the answer's short answer sits in its quote."""
     turn, number = info.get("turn"), info.get("n")
     if isinstance(turn, int) and 0 <= turn < len(records):
-        answer = records[turn].get("answer")
-        if answer:
-            for citation in Answer.model_validate(answer).citations:
+        record = records[turn].get("answer")
+        if record:
+            answer = Answer.model_validate(record)
+            for citation in answer.citations:
                 if citation.number == number:
-                    return citation
+                    return citation, short_answer_span(answer, citation)
     return None
 
 

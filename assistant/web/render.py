@@ -1,5 +1,7 @@
 """HTML for the web chat: answers with clickable [n] markers, their sources (the cited sentence
 highlighted inside its paragraph), the full-document viewer, and the messages shown instead.
+When the reader found a short answer, it opens the answer, and inside the highlight of the
+sentence that holds it the span itself is marked too (<mark class="ba-span">).
 
 Everything that came from a document or a user goes through esc(), the one escaping rule
 (assistant/markup.py): documents may hold hostile HTML or Markdown, and a <script> or an
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ..cli.common import short_answer_span, shown_short_answer, text_after_short_answer
 from ..markup import inert
 from ..text import paragraphs
 from ..types import Answer, Citation
@@ -23,6 +26,7 @@ MARK_ID = "ba-cited"
 GENERIC_ERROR = "Something went wrong on the server; the details are in its log. Please try again."
 
 TextLookup = Callable[[str], str | None]
+Span = tuple[int, int]
 
 
 def esc(text: str) -> str:
@@ -63,13 +67,27 @@ def _window(text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int
     return lo, hi
 
 
-def highlighted_paragraph(text: str, start: int, end: int) -> str:
-    """The paragraph around text[start:end], escaped, with that span in a <mark>."""
+def _spanned(text: str, lo: int, hi: int, span: Span | None, write: Callable[[str], str]) -> str:
+    """text[lo:hi] written (escaped) by ``write``, with the part of it inside ``span`` (offsets
+    in ``text``) in <mark class="ba-span">. The text is cut before it is escaped, so the
+    offsets count the document's characters, never those of its entities."""
+    if span is not None:
+        a, b = max(lo, span[0]), min(hi, span[1])
+        if a < b:
+            inner = write(text[a:b])
+            return f'{write(text[lo:a])}<mark class="ba-span">{inner}</mark>{write(text[b:hi])}'
+    return write(text[lo:hi])
+
+
+def highlighted_paragraph(text: str, start: int, end: int, *, span: Span | None = None) -> str:
+    """The paragraph around text[start:end], escaped, with that span in a <mark> and ``span``
+    (offsets in ``text``, the short answer) marked again inside it."""
     lo, hi = paragraph_span(text, start, end)
     win_lo, win_hi = _window(text, start, end, lo, hi)
     before = ("… " if win_lo > lo else "") + esc(text[win_lo:start])
     after = esc(text[end:win_hi]) + (" …" if win_hi < hi else "")
-    return f'{before}<mark class="ba-quote">{esc(text[start:end])}</mark>{after}'
+    quote = _spanned(text, start, end, span, esc)
+    return f'{before}<mark class="ba-quote">{quote}</mark>{after}'
 
 
 def quote_matches(text: str | None, citation: Citation) -> bool:
@@ -81,19 +99,38 @@ def quote_matches(text: str | None, citation: Citation) -> bool:
     )
 
 
+def _marker(citation: Citation, turn: int) -> str:
+    """The [n] link of a citation, which opens its source in the viewer."""
+    flag = "" if citation.supported else " ba-unsupported"
+    title = esc(f"Source {citation.number}: {_source_label(citation)}")
+    return (
+        f'<a href="#" class="ba-marker{flag} {cite_classes(turn, citation.number)}" '
+        f'title="{title}">[{citation.number}]</a>'
+    )
+
+
 def _linked_markers(escaped_text: str, turn: int, by_number: dict[int, Citation]) -> str:
     def link(match: re.Match[str]) -> str:
         citation = by_number.get(int(match.group(1)))
-        if citation is None:
-            return match.group(0)
-        flag = "" if citation.supported else " ba-unsupported"
-        title = esc(f"Source {citation.number}: {_source_label(citation)}")
-        return (
-            f'<a href="#" class="ba-marker{flag} {cite_classes(turn, citation.number)}" '
-            f'title="{title}">[{citation.number}]</a>'
-        )
+        return match.group(0) if citation is None else _marker(citation, turn)
 
     return _ESCAPED_MARKER.sub(link, escaped_text)
+
+
+def _short_answer(answer: Answer, turn: int) -> str:
+    """The short answer as the message's first line, with the marker of the quote holding it.
+    Its text is the document's, so it is escaped and any [n] in it stays plain text."""
+    short = shown_short_answer(answer)
+    if short is None:
+        return ""
+    citation = next((c for c in answer.citations if c.number == short.citation), None)
+    marker = "" if citation is None else " " + _marker(citation, turn)
+    return (
+        f'<p class="ba-short"><span class="ba-short-label">Answer:</span> '
+        f'<strong class="ba-short-text">{_lines(short.text)}</strong>{marker} '
+        f'<span class="ba-prob" title="How likely the reader model finds it that this span '
+        f'answers the question">p={short.probability:.2f}</span></p>'
+    )
 
 
 def _answer_body(answer: Answer, turn: int) -> str:
@@ -101,7 +138,7 @@ def _answer_body(answer: Answer, turn: int) -> str:
     sentences are the answer's: a quoted sentence may hold bracketed numbers of its own (a
     document's footnotes, or fake markers planted in it), which stay plain text."""
     by_number = {c.number: c for c in answer.citations}
-    rest, pieces = answer.text, []
+    rest, pieces = text_after_short_answer(answer), []
     for sentence in answer.sentences:
         at = rest.find(sentence.text) if sentence.text else -1
         if at < 0:
@@ -112,15 +149,24 @@ def _answer_body(answer: Answer, turn: int) -> str:
     return "".join(pieces) + _linked_markers(_lines(rest), turn, by_number)
 
 
-def source_html(turn: int, citation: Citation, text: str | None) -> str:
-    """One source under an answer: title, paragraph, and the quote inside its paragraph."""
+def _in_document(citation: Citation, span: Span | None) -> Span | None:
+    """A span given in the quote's offsets, in the document's."""
+    return None if span is None else (citation.char_start + span[0], citation.char_start + span[1])
+
+
+def source_html(turn: int, citation: Citation, text: str | None, span: Span | None = None) -> str:
+    """One source under an answer: title, paragraph, and the quote inside its paragraph, with
+    ``span`` (offsets in the quote: the short answer) marked inside the quote."""
     if quote_matches(text, citation):
         assert text is not None
-        body = highlighted_paragraph(text, citation.char_start, citation.char_end)
+        body = highlighted_paragraph(
+            text, citation.char_start, citation.char_end, span=_in_document(citation, span)
+        )
         stale = ""
     else:
         # The document changed or vanished since the answer: show what was quoted, say so.
-        body = f'<mark class="ba-quote">{esc(citation.quote)}</mark>'
+        quote = citation.quote
+        body = f'<mark class="ba-quote">{_spanned(quote, 0, len(quote), span, esc)}</mark>'
         stale = '<div class="ba-warning">The document has changed since this answer.</div>'
     warning = (
         ""
@@ -156,7 +202,7 @@ def answer_html(answer: Answer, turn: int, lookup: TextLookup) -> str:
             )
         parts.append("</div>")
     else:
-        parts.append(f'<div class="ba-text">{body}</div>')
+        parts.append(f'{_short_answer(answer, turn)}<div class="ba-text">{body}</div>')
     if answer.notice:
         parts.append(f'<div class="ba-notice">Note: {esc(answer.notice)}</div>')
     if answer.citations:
@@ -164,7 +210,10 @@ def answer_html(answer: Answer, turn: int, lookup: TextLookup) -> str:
         for c in answer.citations:
             if c.doc_id not in texts:
                 texts[c.doc_id] = lookup(c.doc_id)
-        sources = "".join(source_html(turn, c, texts[c.doc_id]) for c in answer.citations)
+        sources = "".join(
+            source_html(turn, c, texts[c.doc_id], short_answer_span(answer, c))
+            for c in answer.citations
+        )
         parts.append(
             f'<div class="ba-sources"><div class="ba-sources-head">Sources</div>{sources}</div>'
         )
@@ -219,20 +268,24 @@ def document_html(
     end: int | None = None,
     *,
     label: str = "",
+    span: Span | None = None,
 ) -> str:
     """The whole document, one <p> per paragraph, with text[start:end] in <mark id=ba-cited>
-    (the first piece of it, if it crosses paragraphs) for the page to scroll into view."""
-    has_mark = start is not None and end is not None and 0 <= start < end <= len(text)
+    (the first piece of it, if it crosses paragraphs) for the page to scroll into view, and
+    ``span`` (offsets in ``text``: the short answer) marked again inside it."""
+    cited = None
+    if start is not None and end is not None and 0 <= start < end <= len(text):
+        cited = (start, end)
     pieces = []
     marked = False
     for p_start, p_end in paragraphs(text):
-        if has_mark and start < p_end and end > p_start:  # type: ignore[operator]
-            lo, hi = max(p_start, start), min(p_end, end)  # type: ignore[type-var]
+        if cited is not None and cited[0] < p_end and cited[1] > p_start:
+            lo, hi = max(p_start, cited[0]), min(p_end, cited[1])
             mark_id = "" if marked else f' id="{MARK_ID}"'
             marked = True
             inner = (
                 _lines(text[p_start:lo])
-                + f'<mark class="ba-cited"{mark_id}>{_lines(text[lo:hi])}</mark>'
+                + f'<mark class="ba-cited"{mark_id}>{_spanned(text, lo, hi, span, _lines)}</mark>'
                 + _lines(text[hi:p_end])
             )
         else:
@@ -254,8 +307,9 @@ def viewer_placeholder(message: str = "") -> str:
     return f'<div class="ba-viewer ba-viewer-empty">{esc(note)}</div>'
 
 
-def viewer_for(citation: Citation, text: str | None) -> str:
-    """The viewer for one citation, or a message when its document is gone or changed."""
+def viewer_for(citation: Citation, text: str | None, span: Span | None = None) -> str:
+    """The viewer for one citation, or a message when its document is gone or changed;
+    ``span`` (offsets in the quote: the short answer) is marked inside the cited span."""
     label = f"Source [{citation.number}], paragraph {citation.paragraph}"
     if text is None:
         return viewer_placeholder(
@@ -265,4 +319,11 @@ def viewer_for(citation: Citation, text: str | None) -> str:
         return document_html(
             citation.title, text, label=label + " (the document has changed since the answer)"
         )
-    return document_html(citation.title, text, citation.char_start, citation.char_end, label=label)
+    return document_html(
+        citation.title,
+        text,
+        citation.char_start,
+        citation.char_end,
+        label=label,
+        span=_in_document(citation, span),
+    )
