@@ -4,6 +4,11 @@ A document is identified by its resolved path and versioned by a hash of its byt
 chunking settings. Unchanged documents cost one hash and no model work. For a changed document
 the old record goes first, then its chunks are replaced, then the new record is written last:
 a crash at any point leaves a document that the next run re-ingests, never a duplicate.
+
+In a store whose chunks were embedded otherwise than store.CHUNK_CONTEXT says (before titles
+were embedded with chunks), the next run re-embeds in place, from the text the store holds,
+every chunk it does not replace anyway; only then is the new format recorded, so a crash
+halfway leaves a store that the next run re-embeds again. Two kinds of vectors never stay mixed.
 """
 
 from __future__ import annotations
@@ -15,21 +20,22 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..config import Settings
 from ..errors import BadInput
-from ..models.embedding import Embedder, load_tokenizer, model_dir, model_window
-from ..models.sentence_vectors import pack, sentence_spans
+from ..models.embedding import Embedder, model_dir, model_window, token_counts
 from ..store import ChunkRecord, Store
 from ..types import DocumentInfo, IngestReport, Skipped
 from .chunking import Chunk, chunk_document
 from .loaders import SUPPORTED, Unreadable, load
+from .vectors import embed_chunks, prefixes
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Bump when chunking or loading changes in a way that should re-chunk every document.
 PIPELINE_VERSION = "1"
@@ -38,6 +44,8 @@ BATCH_CHUNKS = 1024
 # Chunks per call to the model within a group (and per progress report).
 EMBED_SLICE = 256
 Progress = Callable[[int, int, str], None]
+# Chunks -> their vectors and packed sentence vectors, reporting how many are done.
+Embed = Callable[[list[ChunkRecord], Callable[[int], None]], tuple[Any, list[str | None]]]
 
 
 def doc_id_for(path: Path) -> str:
@@ -110,13 +118,13 @@ def ingest(
     report = IngestReport()
     files, folders = find_files(paths, report)
     existing = store.documents()
+    stale = not store.context_current()
     signature = _signature(settings)
-    tokenizer = load_tokenizer(settings.embedding_model)
-
-    def count_tokens(texts: list[str]) -> list[int]:
-        return [len(e.ids) for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
-
-    window = min(settings.chunk_size, model_window(model_dir(settings.embedding_model))) - 2
+    count_tokens = functools.partial(token_counts, settings.embedding_model)
+    model_tokens = model_window(model_dir(settings.embedding_model))
+    # A chunk fits chunk_size with [CLS] and [SEP]; its title may fill the rest of the window.
+    chunk_window = min(settings.chunk_size, model_tokens) - 2
+    window = model_tokens - 2
     pending: list[_Pending] = []
     for path in files:
         name = str(path)
@@ -136,35 +144,41 @@ def ingest(
         except Unreadable as exc:
             report.skipped.append(Skipped(path=name, reason=str(exc)))
             continue
-        chunks = chunk_document(document.text, count_tokens, window, settings.chunk_overlap)
+        chunks = chunk_document(document.text, count_tokens, chunk_window, settings.chunk_overlap)
         pending.append(
             _Pending(
                 path, doc_id, document.title, document.text, content_hash, chunks, old is not None
             )
         )
 
-    total = sum(len(p.chunks) for p in pending)
+    gone = _gone(existing, {doc_id_for(f) for f in files}, folders)
+    # Of a stale store, what this run neither replaces nor prunes is re-embedded as it is.
+    written = {p.doc_id for p in pending}
+    kept = [info for d, info in existing.items() if d not in written and d not in gone]
+    reembed = kept if stale else []
+    total = sum(len(p.chunks) for p in pending) + sum(info.chunks for info in reembed)
+    embed = functools.partial(_model_work, get_embedder, settings.embedding_model, window)
+    done = 0
     if pending:
-        embedder = get_embedder()
-        embedded = 0
-        # Building a group's records and writing them run on a writer thread while the model
-        # embeds the next group: that work is single-threaded, so a core would otherwise idle.
-        # One group at a time is in flight, and groups are written in order.
-        in_flight: tuple[Future[None], list[_Pending]] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
-            for group in _groups(pending):
-                texts = [p.text[c.char_start : c.char_end] for p in group for c in p.chunks]
-                on_slice = functools.partial(_report_slice, progress, embedded, total, group)
-                vectors, sentence_vectors = _embed(embedder, texts, on_slice)
-                embedded += len(texts)
-                if in_flight is not None:
-                    _written(*in_flight, report)
-                write = writer.submit(_write_group, store, group, vectors, sentence_vectors)
-                in_flight = write, group
-            if in_flight is not None:
-                _written(*in_flight, report)
+        done = _embed_and_write(pending, store, embed, progress, total, report)
 
-    present = {doc_id_for(f) for f in files}
+    report.removed.extend(existing[doc_id].source for doc_id in gone)
+    # Chunks before records here: the file is gone, so a crash in between must leave the
+    # record (the next run prunes it again), never chunks that no record points to.
+    store.delete_chunks_of(gone)
+    store.delete_documents(gone)
+    if reembed:
+        report.chunks_embedded += _reembed(store, reembed, embed, progress, done, total)
+    if report.changed or reembed:
+        store.bump_version()
+    if stale:  # last: a crash before it leaves a store the next run re-embeds again
+        store.mark_context()
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _gone(existing: dict[str, DocumentInfo], present: set[str], folders: list[Path]) -> list[str]:
+    """Documents of the ingested folders whose files have vanished: to be pruned."""
     gone = []
     for doc_id, info in existing.items():
         if doc_id in present:
@@ -172,57 +186,92 @@ def ingest(
         source = Path(info.source)
         if any(source.is_relative_to(folder) for folder in folders) and not source.exists():
             gone.append(doc_id)
-            report.removed.append(info.source)
-    # Chunks before records here: the file is gone, so a crash in between must leave the
-    # record (the next run prunes it again), never chunks that no record points to.
-    store.delete_chunks_of(gone)
-    store.delete_documents(gone)
-    if report.changed:
-        store.bump_version()
-    report.seconds = time.perf_counter() - began
-    return report
+    return gone
 
 
-def _embed(
-    embedder: Embedder, texts: list[str], progress: Callable[[int], None]
+def _model_work(
+    get_embedder: Callable[[], Embedder],
+    model: str,
+    window: int,
+    records: list[ChunkRecord],
+    progress: Callable[[int], None],
 ) -> tuple[Any, list[str | None]]:
-    """Vectors of a group's chunks, in EMBED_SLICE calls of texts of similar length, and each
-    chunk's packed sentence vectors when the embedder can pool them from the same model run
-    (None otherwise: the answerer then embeds those sentences when it needs them).
+    """Vectors and packed sentence vectors of chunks, each embedded with its context."""
+    found = prefixes(records, model, window)
+    return embed_chunks(get_embedder(), records, found, progress, EMBED_SLICE)
 
-    Texts are ordered by length across the whole group, so each model batch holds chunks of
-    nearly equal size and little compute goes to padding (sorting within 256 chunks wastes
-    ~10% on padding on news text; across 1,024, ~1%), while progress is still reported often.
+
+def _embed_and_write(
+    pending: list[_Pending],
+    store: Store,
+    embed: Embed,
+    progress: Progress | None,
+    total: int,
+    report: IngestReport,
+) -> int:
+    """Embed and write the new and changed documents; how many chunks that embedded.
+
+    Writing a group runs on a writer thread while the model embeds the next group: that
+    work is single-threaded, so a core would otherwise idle. One group at a time is in
+    flight, and groups are written in order.
     """
-    import numpy as np
+    embedded = 0
+    in_flight: tuple[Future[None], list[_Pending]] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+        for group in _groups(pending, lambda p: len(p.chunks)):
+            records = [_record(p, c) for p in group for c in p.chunks]
+            name = group[-1].path.name
+            on_slice = functools.partial(_report, progress, embedded, total, name)
+            vectors, sentence_vectors = embed(records, on_slice)
+            embedded += len(records)
+            if in_flight is not None:
+                _written(*in_flight, report)
+            write = writer.submit(_write_group, store, group, records, vectors, sentence_vectors)
+            in_flight = write, group
+        if in_flight is not None:
+            _written(*in_flight, report)
+    return embedded
 
-    with_sentences = getattr(embedder, "embed_with_sentences", None)
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
-    packed: list[str | None] = [None] * len(texts)
-    for start in range(0, len(order), EMBED_SLICE):
-        rows = order[start : start + EMBED_SLICE]
-        batch = [texts[i] for i in rows]
-        if with_sentences is None:
-            vectors[rows] = embedder.embed(batch)
-        else:
-            spans = [[(s, e) for _, s, e in sentence_spans(text)] for text in batch]
-            vectors[rows], per_text = with_sentences(batch, spans)
-            for row, sentence_rows in zip(rows, per_text):
-                packed[row] = pack(sentence_rows)
-        progress(min(start + EMBED_SLICE, len(order)))
-    return vectors, packed
+
+def _reembed(
+    store: Store,
+    docs: list[DocumentInfo],
+    embed: Embed,
+    progress: Progress | None,
+    done: int,
+    total: int,
+) -> int:
+    """New vectors for every chunk of these documents, embedded with its context from the text
+    the store holds (no file is read); text, ids and offsets stay. How many chunks that was."""
+    chunks = sum(info.chunks for info in docs)
+    log.warning(
+        "re-embedding %d chunks of %d documents with their document's title (the store "
+        "predates it); this happens once",
+        chunks,
+        len(docs),
+    )
+    embedded = 0
+    for group in _groups(docs, lambda info: info.chunks):
+        records = store.chunks_of([info.doc_id for info in group])
+        name = Path(group[-1].source).name
+        on_slice = functools.partial(_report, progress, done + embedded, total, name)
+        vectors, sentence_vectors = embed(records, on_slice)
+        packed = [replace(r, sentence_vectors=s) for r, s in zip(records, sentence_vectors)]
+        store.replace_vectors(packed, vectors)
+        embedded += len(records)
+    return embedded
 
 
 def _write_group(
-    store: Store, group: list[_Pending], vectors: Any, sentence_vectors: list[str | None]
+    store: Store,
+    group: list[_Pending],
+    records: list[ChunkRecord],
+    vectors: Any,
+    sentence_vectors: list[str | None],
 ) -> None:
     """Per document: old record, then old chunks, then new chunks, then new record; each step
     batched over the group (a Chroma call per record is ~20x slower)."""
-    records = [
-        _record(p, c, packed)
-        for (p, c), packed in zip(((p, c) for p in group for c in p.chunks), sentence_vectors)
-    ]
+    records = [replace(r, sentence_vectors=s) for r, s in zip(records, sentence_vectors)]
     store.delete_documents([p.doc_id for p in group if p.existed])
     # Chunks of a new document can only be leftovers of a crashed earlier run.
     store.delete_chunks_of([p.doc_id for p in group if not p.existed])
@@ -238,24 +287,18 @@ def _written(future: Future[None], group: list[_Pending], report: IngestReport) 
     report.chunks_embedded += sum(len(p.chunks) for p in group)
 
 
-def _report(progress: Progress | None, done: int, total: int, group: list[_Pending]) -> None:
+def _report(progress: Progress | None, done: int, total: int, name: str, embedded: int) -> None:
     if progress:
-        progress(done, total, group[-1].path.name)
+        progress(done + embedded, total, name)
 
 
-def _report_slice(
-    progress: Progress | None, done: int, total: int, group: list[_Pending], embedded: int
-) -> None:
-    _report(progress, done + embedded, total, group)
-
-
-def _groups(pending: list[_Pending]) -> Iterable[list[_Pending]]:
+def _groups(items: list[T], chunks: Callable[[T], int]) -> Iterable[list[T]]:
     """Whole documents, about BATCH_CHUNKS chunks at a time."""
-    group: list[_Pending] = []
+    group: list[T] = []
     size = 0
-    for p in pending:
-        group.append(p)
-        size += len(p.chunks)
+    for item in items:
+        group.append(item)
+        size += chunks(item)
         if size >= BATCH_CHUNKS:
             yield group
             group, size = [], 0
@@ -285,7 +328,7 @@ def _info(p: _Pending) -> DocumentInfo:
     )
 
 
-def _record(p: _Pending, chunk: Chunk, sentence_vectors: str | None) -> ChunkRecord:
+def _record(p: _Pending, chunk: Chunk) -> ChunkRecord:
     return ChunkRecord(
         chunk_id=f"{p.doc_id}:{chunk.index:05d}",
         text=p.text[chunk.char_start : chunk.char_end],
@@ -297,5 +340,4 @@ def _record(p: _Pending, chunk: Chunk, sentence_vectors: str | None) -> ChunkRec
         char_start=chunk.char_start,
         char_end=chunk.char_end,
         content_hash=p.content_hash,
-        sentence_vectors=sentence_vectors,
     )

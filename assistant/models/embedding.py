@@ -80,6 +80,26 @@ def load_tokenizer(name: str) -> Tokenizer:
     return tok
 
 
+def token_counts(name: str, texts: list[str]) -> list[int]:
+    """How many model tokens each text is, without the special tokens."""
+    encodings = load_tokenizer(name).encode_batch(texts, add_special_tokens=False)
+    return [len(e.ids) for e in encodings]
+
+
+def token_head(name: str, text: str, limit: int) -> str:
+    """The longest start of ``text`` within ``limit`` model tokens that ends with a whole word."""
+    if limit <= 0:
+        return ""
+    encoding = load_tokenizer(name).encode(text, add_special_tokens=False)
+    if len(encoding.ids) <= limit:
+        return text
+    words = encoding.word_ids
+    end = limit
+    while end > 0 and words[end] == words[end - 1]:  # do not cut a word into word pieces
+        end -= 1
+    return text[: encoding.offsets[end - 1][1]] if end else ""
+
+
 class Embedder(Protocol):
     """What the rest of the package needs of an embedding model."""
 

@@ -7,6 +7,10 @@ every complete document is kept with the index, so a warm query costs one Chroma
 dense search. The index and the term statistics are saved under data_dir/cache/bm25, keyed by
 the store version, so a new process (the web app, a one-shot `briefing ask`) loads them
 instead of rebuilding.
+
+Each chunk is indexed with its document's title (store.chunk_context(), as it is embedded), so
+a question naming a topic finds the chunks that only the title ties to it. The term statistics
+count the chunks' own words only: the answerers weigh the words of the sentences they quote.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..store import Store
+from ..store import CHUNK_CONTEXT, Store
 from .terms import TermStats
 
 log = logging.getLogger(__name__)
@@ -121,8 +125,10 @@ class BM25Index:
         if version == "0":  # not a unique version: never bumped
             return None
         # Versions are unique (time, process, random), so they need no store address: a
-        # Chroma server's cache survives the server moving to another port.
-        key = f"{BM25_CACHE_FORMAT}|{self.store.name}|{version}"
+        # Chroma server's cache survives the server moving to another port. What the index
+        # holds besides chunk text (CHUNK_CONTEXT) is in the key: a cache of chunks indexed
+        # without their titles is never loaded.
+        key = f"{BM25_CACHE_FORMAT}|{CHUNK_CONTEXT}|{self.store.name}|{version}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
         return self._collection_cache() / digest
 
@@ -161,20 +167,15 @@ class BM25Index:
         return retriever
 
     def _build(self) -> Any:
-        from llama_index.core.schema import BaseNode, TextNode
         from llama_index.retrievers.bm25 import BM25Retriever
 
         _quiet_bm25s()
-        nodes: list[BaseNode] = [
-            TextNode(id_=record.chunk_id, text=record.text, metadata=record.metadata())
-            for record in self.store.iter_chunks()
-        ]
-        self.stats = TermStats([node.get_content() for node in nodes])
+        # BM25Retriever indexes each node's MetadataMode.EMBED content: title, then text.
+        nodes = [record.node() for record in self.store.iter_chunks()]
+        self.stats = TermStats([node.text for node in nodes])  # the chunks' own text
         self.size = len(nodes)
         if not nodes:
             return None
-        for node in nodes:
-            node.excluded_embed_metadata_keys = list(node.metadata)
         log.info("building the BM25 index over %d chunks", len(nodes))
         return BM25Retriever.from_defaults(
             nodes=nodes, similarity_top_k=min(self._depth, len(nodes))

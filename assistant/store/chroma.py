@@ -1,13 +1,4 @@
-"""The Chroma store: the only module that imports chromadb.
-
-Two collections per store:
-- ``<name>``: one record per chunk, with our own embedding and the chunk's metadata (LlamaIndex
-  node format, so LlamaIndex's ChromaVectorStore reads it back). ChunkRecord is that metadata's
-  one schema: ingestion writes records, retrieval reads them back as Passages.
-- ``<name>-docs``: one record per document, holding the full document text and its manifest
-  (content hash, title, source, chunk count). A document's record is written after its chunks,
-  so it doubles as the commit marker of that document's ingestion.
-"""
+"""The Chroma client and the two collections of a store (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -18,77 +9,21 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .config import Settings
-from .errors import ModelMismatch, NotIngested, StoreUnavailable, unwritable_data_dir
-from .types import DocumentInfo, Passage
+from ..config import Settings
+from ..errors import ModelMismatch, NotIngested, StoreUnavailable, unwritable_data_dir
+from ..types import DocumentInfo
+from .records import CHUNK_CONTEXT, SENTENCE_VECTORS_KEY, ChunkRecord
 
 log = logging.getLogger(__name__)
 
 _PAGE = 2000
 # Chroma needs an embedding on every record; document records are looked up by id only.
 _DOC_VECTOR = [1.0]
-# Where a chunk sits in its document: stored with every chunk, copied into every Passage.
-_LOCATION = (
-    "doc_id",
-    "title",
-    "source",
-    "paragraph_start",
-    "paragraph_end",
-    "char_start",
-    "char_end",
-)
-# The metadata key of the sentence vectors pooled at ingestion (models/sentence_vectors.py).
-SENTENCE_VECTORS_KEY = "sentence_vectors"
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """One chunk as the store keeps it. Its metadata() is what a chunk record carries besides
-    its text and vector; from_metadata() reads it back, whoever wrote it (LlamaIndex adds keys
-    of its own, which are ignored)."""
-
-    chunk_id: str
-    text: str
-    doc_id: str
-    title: str
-    source: str
-    paragraph_start: int  # 1-based
-    paragraph_end: int
-    char_start: int  # offsets of the chunk in the document text
-    char_end: int
-    content_hash: str = ""  # of the document version the chunk belongs to
-    sentence_vectors: str | None = None  # packed, one row per sentence
-
-    def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {key: getattr(self, key) for key in _LOCATION}
-        meta["content_hash"] = self.content_hash
-        if self.sentence_vectors:
-            meta[SENTENCE_VECTORS_KEY] = self.sentence_vectors
-        return meta
-
-    @classmethod
-    def from_metadata(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
-        return cls(
-            chunk_id=chunk_id,
-            text=text,
-            content_hash=meta.get("content_hash", ""),
-            sentence_vectors=meta.get(SENTENCE_VECTORS_KEY),
-            **{key: meta[key] for key in _LOCATION},
-        )
-
-    def passage(self, score: float = 0.0, scores: dict[str, float] | None = None) -> Passage:
-        return Passage(
-            chunk_id=self.chunk_id,
-            text=self.text,
-            score=score,
-            scores=scores or {},
-            sentence_vectors=self.sentence_vectors,
-            **{key: getattr(self, key) for key in _LOCATION},
-        )
+# The key of the documents collection's metadata that records CHUNK_CONTEXT.
+_CONTEXT_KEY = "chunk_context"
 
 
 def _client(settings: Settings) -> Any:
@@ -162,6 +97,7 @@ class Store:
         self._vector_store: Any = None
         # (version, monotonic time it was read or written here): see version(max_age=...).
         self._seen_version: tuple[str, float] | None = None
+        self._check_context()
 
     # --- opening --------------------------------------------------------------------------
     def _collection(self, name: str, chunks: bool) -> Any:
@@ -174,6 +110,8 @@ class Store:
             metadata: dict[str, Any] = {"created_at": _now()}
             if chunks:
                 metadata |= {"hnsw:space": "cosine", "embedding_model": self.model_name}
+            else:
+                metadata[_CONTEXT_KEY] = CHUNK_CONTEXT
             return self.client.create_collection(name, metadata=metadata, embedding_function=None)
         if chunks:
             stored = (collection.metadata or {}).get("embedding_model")
@@ -184,6 +122,23 @@ class Store:
                     f"{stored} or rebuild the collection with `briefing ingest --rebuild`."
                 )
         return collection
+
+    def _check_context(self) -> None:
+        """An empty store takes the current CHUNK_CONTEXT; a store of chunks embedded otherwise
+        is named in a warning (the next ingest re-embeds it; questions are answered meanwhile)."""
+        if self.context_current():
+            return
+        chunks = self._chunks.count()
+        if chunks == 0:
+            self.mark_context()
+            return
+        log.warning(
+            "Collection %r holds %d chunks embedded without their document's title (an older "
+            "format): answers still work, and the next `briefing ingest` (or an upload or "
+            "re-index in the web app) re-embeds them once, reading no file again.",
+            self.name,
+            chunks,
+        )
 
     @contextmanager
     def reachable(self) -> Iterator[None]:
@@ -251,10 +206,28 @@ class Store:
         return version
 
     def bump_version(self) -> None:
-        metadata = dict(self._docs.metadata or {})
-        metadata["version"] = f"{_now()}-{os.getpid()}-{os.urandom(3).hex()}"
-        self._docs.modify(metadata=metadata)
-        self._seen_version = (metadata["version"], time.monotonic())
+        version = f"{_now()}-{os.getpid()}-{os.urandom(3).hex()}"
+        self._update_docs_metadata(version=version)
+        self._seen_version = (version, time.monotonic())
+
+    # --- what the chunks' vectors were made from (CHUNK_CONTEXT) -----------------------------
+    def context_current(self) -> bool:
+        """Whether the chunks were embedded with the current CHUNK_CONTEXT (read from the store:
+        a re-embedding by another process counts)."""
+        return self._docs_metadata().get(_CONTEXT_KEY) == CHUNK_CONTEXT
+
+    def mark_context(self) -> None:
+        """Record that every chunk is now embedded with the current CHUNK_CONTEXT."""
+        self._update_docs_metadata(**{_CONTEXT_KEY: CHUNK_CONTEXT})
+
+    def _docs_metadata(self) -> dict[str, Any]:
+        collection = self.client.get_collection(f"{self.name}-docs", embedding_function=None)
+        return dict(collection.metadata or {})
+
+    def _update_docs_metadata(self, **changes: str) -> None:
+        # Chroma replaces a collection's metadata whole: read it fresh, or a key written since
+        # this Store opened (by another process too) would be lost.
+        self._docs.modify(metadata=self._docs_metadata() | changes)
 
     # --- documents ------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentInfo]:
@@ -303,26 +276,36 @@ class Store:
     def add_chunks(self, records: Sequence[ChunkRecord], vectors: Sequence[Any]) -> None:
         """Write chunks with their vectors, as LlamaIndex nodes (dense retrieval reads them
         back through LlamaIndex's ChromaVectorStore)."""
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+        self.vector_store.add([r.node(v) for r, v in zip(records, vectors)])
 
-        nodes = []
-        for record, vector in zip(records, vectors):
-            metadata = record.metadata()
-            nodes.append(
-                TextNode(
-                    id_=record.chunk_id,
-                    text=record.text,
-                    metadata=metadata,
-                    embedding=vector.tolist(),
-                    start_char_idx=record.char_start,
-                    end_char_idx=record.char_end,
-                    excluded_embed_metadata_keys=list(metadata),
-                    excluded_llm_metadata_keys=list(metadata),
-                    # LlamaIndex writes the source node's id as the record's doc_id: make it ours.
-                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=record.doc_id)},
-                )
-            )
-        self.vector_store.add(nodes)
+    def replace_vectors(self, records: Sequence[ChunkRecord], vectors: Sequence[Any]) -> None:
+        """New vectors and sentence vectors for stored chunks; their text, ids and offsets stay.
+        One upsert, written as ChromaVectorStore.add writes (which cannot replace)."""
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+        metadatas = []
+        for record in records:
+            meta = node_to_metadata_dict(record.node(), remove_text=True, flat_metadata=True)
+            # An upsert merges metadata: older sentence vectors must not outlive their vector.
+            meta.setdefault(SENTENCE_VECTORS_KEY, "")
+            metadatas.append({k: "" if v is None else v for k, v in meta.items()})
+        self._chunks.upsert(
+            ids=[r.chunk_id for r in records],
+            embeddings=[v.tolist() for v in vectors],
+            metadatas=metadatas,
+            documents=[r.text for r in records],
+        )
+
+    def chunks_of(self, doc_ids: list[str]) -> list[ChunkRecord]:
+        """Every chunk of these documents."""
+        if not doc_ids:
+            return []
+        where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": doc_ids}}
+        page = self._chunks.get(where=where, include=["documents", "metadatas"])
+        return [
+            ChunkRecord.from_metadata(chunk_id, text, meta)
+            for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"])
+        ]
 
     def chunk_count(self) -> int:
         return int(self._chunks.count())
