@@ -28,7 +28,7 @@ from pydantic_settings import (
 APP_NAME = "briefing-assistant"
 
 RetrieverMode = Literal["hybrid", "dense", "bm25"]
-AnswerMode = Literal["extractive", "llm"]
+AnswerMode = Literal["reader", "extractive", "llm"]
 EmbeddingBackend = Literal["auto", "onnx", "torch"]
 # Which dotenv file is read; set to the empty string, none is (the tests do this).
 ENV_FILE_VARIABLE = "BRIEFING_ENV_FILE"
@@ -140,8 +140,30 @@ class Settings(BaseSettings):
     )
     answer_mode: AnswerMode = Field(
         "extractive",
-        description="`extractive` (offline: quotes sentences from the sources) or `llm` "
-        "(an OpenAI-compatible endpoint writes the answer; citations are still checked).",
+        description="`extractive` (offline: the sentence scorer quotes the best sentences, or "
+        "abstains), `reader` (offline: a trained QA model finds the short answer and quotes "
+        "the sentence holding it, or abstains; measured below the scorer on the seed set, see "
+        "evals/RESULTS.md) or `llm` (an OpenAI-compatible endpoint writes the "
+        "answer; the reader gates it and is its fallback; citations are still checked).",
+    )
+    reader_depth: int = Field(
+        10,
+        description="Passages the reader reads and reranks for each question (it quotes from "
+        "the best; top_k of them are shown).",
+        ge=1,
+        le=50,
+    )
+    min_answer_probability: float | None = Field(
+        None,
+        description="Reader probability (0-1) at which it answers on its own; below it, a "
+        "blend of its probability and the sentence evidence decides. Unset: 0.7.",
+        ge=0.0,
+        le=1.0,
+    )
+    reader_dir: Path | None = Field(
+        None,
+        description="Folder of another reader model (model.onnx, tokenizer.json, reader.json); "
+        "unset: the one shipped in the package.",
     )
     max_question_chars: int = Field(
         2000, description="Longest question accepted, in characters.", ge=10
@@ -209,7 +231,9 @@ class Settings(BaseSettings):
         dotenv = DotEnvSettingsSource(settings_cls, env_file=env_file)
         return init_settings, env_settings, dotenv, file_secret_settings
 
-    @field_validator("data_dir", "cache_dir", "corpus_dir", "prompts_dir", mode="after")
+    @field_validator(
+        "data_dir", "cache_dir", "corpus_dir", "prompts_dir", "reader_dir", mode="after"
+    )
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return None if value is None else value.expanduser().resolve()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import conversation, locking
 from .answer.base import Answerer, AnswerRequest
 from .answer.extractive import ExtractiveAnswerer, ExtractiveTuning
+from .answer.reader import ReaderModeAnswerer, ReaderTuning
 from .brief import service as briefings
 from .brief.intent import briefing_request
 from .brief.model import Briefing
@@ -37,6 +38,7 @@ class Tuning:
     build_engine(settings, tuning=Tuning(fusion=FusionTuning(bm25_weight=3.0)))."""
 
     extractive: ExtractiveTuning = field(default_factory=ExtractiveTuning)
+    reader: ReaderTuning = field(default_factory=ReaderTuning)
     citations: CitationTuning = field(default_factory=CitationTuning)
     fusion: FusionTuning = field(default_factory=FusionTuning)
 
@@ -122,13 +124,17 @@ class Engine:
     ) -> Iterator[StreamEvent]:
         abstention = self.prompts.render("abstain")
         query = conversation.retrieval_query(question, turns, abstention)
-        passages = self.retriever.retrieve(query, k=k, mode=retriever)
+        answerer = self.answerer()
+        # An answerer that reranks (the reader) reads a deeper list than it shows.
+        shown = k or self.settings.top_k
+        depth = max(shown, getattr(answerer, "depth", shown))
+        passages = self.retriever.retrieve(query, k=depth, mode=retriever)
         if not passages:  # counting chunks costs a store call: only when nothing came back
             self.store.require_ingested()
         request = AnswerRequest(
-            question, turns, query, passages, began, time.perf_counter(), k, retriever
+            question, turns, query, passages, began, time.perf_counter(), shown, retriever
         )
-        yield from self.answerer().stream(request)
+        yield from answerer.stream(request)
 
     def check_question(self, question: str) -> str:
         """The question, cleaned, or BadInput saying what is wrong with it."""
@@ -144,12 +150,30 @@ class Engine:
 
     def _builders(self) -> dict[str, Callable[[], Answerer]]:
         """How each answer mode other than extractive is built: a new mode joins here."""
-        return {"llm": self._llm_answerer}
+        return {"llm": self._llm_answerer, "reader": self._reader_answerer}
+
+    def _reader_answerer(self) -> ReaderModeAnswerer:
+        from .models.reader import Reader
+
+        settings = self.settings
+        tuning = replace(self.tuning.reader, depth=settings.reader_depth)
+        if settings.min_answer_probability is not None:
+            tuning = replace(tuning, threshold=settings.min_answer_probability)
+        return ReaderModeAnswerer(
+            lambda: Reader(threads=settings.torch_threads, folder=settings.reader_dir),
+            self.extractive,
+            self.prompts,
+            top_k=settings.top_k,
+            tuning=tuning,
+        )
 
     def _llm_answerer(self) -> Answerer:
         from .answer.llm import LLMAnswerer
         from .models.llm_client import LLMClient
 
+        # The sentence scorer decides whether the documents answer at all, and its answer is
+        # the fallback: on the seed set it tells answerable questions from the rest better
+        # than the reader does (evals/RESULTS.md), so the reader does not gate the model yet.
         return LLMAnswerer(
             retriever=self.retriever,
             extractive=self.extractive,
