@@ -159,7 +159,7 @@ SET = [
      "sources": ["Army Lt. Col. Charlie Dietz, a spokesperson for the Defense Department",
                  "This sentence is not in the article."], "difficulty": "hard"},
     "{not json",
-    {"id": "casualties", "question": "How many casualties have North Korean troops suffered?",
+    {"id": "casualties", "question": "What did China's foreign ministry say?",
      "answerable": False, "kind": "unanswerable"},
     {"id": "no-question"},
     {"id": "brigades", "question": "Where were the brigades assembled?", "kind": "place",
