@@ -44,7 +44,7 @@ def test_judges_grade_each_answer_and_survive_a_failing_call(
         {"id": "troops", "question": "How many North Korean troops are expected?",
          "reference": "More than 10,000.", "must_include": ["10,000"]},
         {"id": "broken", "question": "Where were the brigades assembled?", "reference": "BROKEN"},
-        {"id": "no-reference", "question": "How many casualties have North Korean troops suffered?",
+        {"id": "no-reference", "question": "What did China's foreign ministry say?",
          "answerable": False},
     ]  # fmt: skip
     path = tmp_path / "set.jsonl"
