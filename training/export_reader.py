@@ -13,7 +13,6 @@ the fp32 weights.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -27,19 +26,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from assistant.models.reader import file_sha256  # noqa: E402
+
 from .model import build  # noqa: E402
 from .train_reader import base_model  # noqa: E402
 
 OPSET = 17
 OUTPUTS = ["start_logits", "end_logits", "answerable"]
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def export_fp32(weights: Path, target: Path) -> torch.nn.Module:
@@ -132,7 +125,7 @@ def write_folder(model: Path, out: Path, manifest: dict) -> None:
     tokenizer.no_truncation()
     tokenizer.no_padding()
     tokenizer.save(str(out / "tokenizer.json"))
-    manifest = {**manifest, "sha256": sha256(out / "model.onnx")}
+    manifest = {**manifest, "sha256": file_sha256(out / "model.onnx")}
     (out / "reader.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 

@@ -19,7 +19,6 @@ the held-out articles: they are only measured, once the choices are made.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -34,7 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from assistant.models.reader import MANIFEST, Calibration, WindowSpec  # noqa: E402
+from assistant.models.reader import MANIFEST, Calibration, WindowSpec, file_sha256  # noqa: E402
 
 from .calibrate import calibration, log_loss  # noqa: E402
 from .scoring import best_threshold  # noqa: E402
@@ -71,14 +70,6 @@ def write_json(path: Path, data: dict | list) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")
     os.replace(tmp, path)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_losses(run: Path) -> list[dict]:
@@ -238,7 +229,7 @@ def manifest_for(config: dict, steps: int, seconds: float | None, prog: Progress
             "seed": config["seed"],
             "counts": config["counts"],
             "weights": weights.name,
-            "weights_sha256": sha256(weights),
+            "weights_sha256": file_sha256(weights),
             "calibrated_on": f"{source.name} ({predictions} dev-fold questions)",
             "calibration_log_loss": chosen["log_loss"],
             "torch": metadata.version("torch"),
@@ -254,7 +245,7 @@ def is_exported(out: Path, wanted: dict) -> bool:
     have = read_json(path)
     assert isinstance(have, dict)
     same = all(have.get(k) == v for k, v in wanted.items())
-    return same and have.get("sha256") == sha256(out / "model.onnx")
+    return same and have.get("sha256") == file_sha256(out / "model.onnx")
 
 
 def export(weights: Path, out: Path, wanted: dict) -> None:

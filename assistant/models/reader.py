@@ -250,17 +250,23 @@ class ReaderUnavailable(ConfigError):
     exit_code = 1
 
 
-@lru_cache(maxsize=4)
-def _verified(path: Path, size: int, mtime_ns: int, expected: str) -> None:
-    """Hash the model file once per process per version of the file."""
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MB blocks (the manifest's and the training's hash)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    if digest.hexdigest() != expected:
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _verified(path: Path, size: int, mtime_ns: int, expected: str) -> None:
+    """Hash the model file once per process per version of the file."""
+    found = file_sha256(path)
+    if found != expected:
         raise ReaderUnavailable(
             f"The reader model {path} is damaged or altered: its SHA-256 is "
-            f"{digest.hexdigest()}, expected {expected}; {RESTORE_HINT}."
+            f"{found}, expected {expected}; {RESTORE_HINT}."
         )
 
 
