@@ -278,20 +278,13 @@ class ReaderModeAnswerer:
         the sentence scorer's quotes, or the abstention, over the passages reranked."""
         shown = (decision.reading.ranked or passages)[: k or self.top_k]
         notice = notice or decision.notice
-        if decision.abstained:
-            return Answer(
-                question=question,
-                text=self.prompts.render("abstain"),
-                passages=shown,
-                abstained=True,
-                mode=mode,
-                notice=notice,
-                retrieval_query=query,
-            )
-        if not decision.reading.quotes:  # the reader could not be used: the scorer's quotes
-            assert decision.selection is not None
+        if decision.abstained or not decision.reading.quotes:
+            # An abstention, or the reader could not be used: the scorer's answer says it.
+            selection = decision.selection
+            if decision.abstained or selection is None:
+                selection = Selection([], True, decision.evidence)
             return self.extractive.answer_for(
-                question, query, shown, decision.selection, mode=mode, notice=notice
+                question, query, shown, selection, mode=mode, notice=notice
             )
         quotes = decision.reading.quotes
         # The sentence scorer's quotes follow the reader's, for what the span's sentence
