@@ -48,10 +48,9 @@ def _citation(number: int, quote: str) -> Citation:
     )
 
 
-def _answer(
-    short: ShortAnswer | None = None, *, opens_with_short: bool = True, abstained: bool = False
-) -> Answer:
-    """An answer as the reader answer mode makes one: the short answer, then the quote."""
+def _answer(short: ShortAnswer | None = None, *, abstained: bool = False) -> Answer:
+    """An answer as the reader answer mode makes one: the quotes as its text, the short
+    answer beside them."""
     if short is None:
         start = QUOTE.index(SHORT)
         short = ShortAnswer(
@@ -60,7 +59,7 @@ def _answer(
     quotes = f"{QUOTE} [1] {SECOND} [2]"
     return Answer(
         question="How many containers did the port handle in 2023?",
-        text=f"{short.text} [{short.citation}]\n\n{quotes}" if opens_with_short else quotes,
+        text=quotes,
         sentences=[
             AnswerSentence(text=QUOTE, citations=[1]),
             AnswerSentence(text=SECOND, citations=[2]),
@@ -130,16 +129,15 @@ def _run_ask(monkeypatch: pytest.MonkeyPatch, answer: Answer, *args: str) -> str
     return result.output
 
 
-@pytest.mark.parametrize("opens_with_short", [True, False])
 def test_ask_prints_the_short_answer_first_then_the_quote_and_sources(
-    monkeypatch: pytest.MonkeyPatch, opens_with_short: bool
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    output = _run_ask(monkeypatch, _answer(opens_with_short=opens_with_short))
+    output = _run_ask(monkeypatch, _answer())
     lines = output.splitlines()
     assert lines[0] == "Answer: over 10,000 [1]  (p=0.83)"
     assert lines[1] == ""
     assert lines[2] == f"{QUOTE} [1] {SECOND} [2]"
-    # The short answer is said once, whether or not the answer text opens with it.
+    # The short answer is said once.
     assert output.count("over 10,000 [1]") == 1
     assert "Sources:" in output and f'"{QUOTE}"' in output
     assert "\x1b[" not in output  # no styling when the output is not a terminal
@@ -156,7 +154,7 @@ def test_on_a_terminal_the_short_answer_is_bold_and_underlined_in_its_quote() ->
 
 
 def test_an_abstention_shows_no_short_answer() -> None:
-    answer = _answer(opens_with_short=False, abstained=True)
+    answer = _answer(abstained=True)
     assert not answer_as_text(answer).startswith("Answer:")
     assert "ba-short" not in answer_html(answer, 0, lambda _doc: DOCUMENT)
     assert "ba-span" not in answer_html(answer, 0, lambda _doc: DOCUMENT)
@@ -180,9 +178,8 @@ def test_ask_json_carries_the_short_answer(monkeypatch: pytest.MonkeyPatch) -> N
 # --- the web chat ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("opens_with_short", [True, False])
-def test_the_chat_message_opens_with_the_short_answer(opens_with_short: bool) -> None:
-    rendered = answer_html(_answer(opens_with_short=opens_with_short), 0, lambda _doc: DOCUMENT)
+def test_the_chat_message_opens_with_the_short_answer() -> None:
+    rendered = answer_html(_answer(), 0, lambda _doc: DOCUMENT)
     assert rendered.index('class="ba-short"') < rendered.index('class="ba-text"')
     short = rendered.split('<p class="ba-short">', 1)[1].split("</p>", 1)[0]
     assert '<strong class="ba-short-text">over 10,000</strong>' in short

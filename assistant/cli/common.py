@@ -6,7 +6,6 @@ and inside the quote that holds it). No command is defined here, so importing it
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 from types import TracebackType
 from typing import Any
@@ -71,25 +70,9 @@ class ProgressBar:
             self._bar.close()
 
 
-# "over 10,000 [1]": a line of answer text that is the short answer and its marker(s).
-_MARKERS = re.compile(r"\s*\[\d{1,3}\]")
-
-
 def shown_short_answer(answer: Answer) -> ShortAnswer | None:
     """The short answer to show first, if any: an abstention shows none, whatever it holds."""
     return None if answer.abstained else answer.short_answer
-
-
-def text_after_short_answer(answer: Answer) -> str:
-    """The answer's text without the short answer line it may open with: the front ends show
-    the short answer on its own line first, so the text must not repeat it."""
-    short = shown_short_answer(answer)
-    if short is None:
-        return answer.text
-    head, newline, rest = answer.text.partition("\n")
-    if newline and _MARKERS.sub("", head).strip() == short.text.strip():
-        return rest.lstrip("\n")
-    return answer.text
 
 
 def short_answer_span(answer: Answer, citation: Citation) -> tuple[int, int] | None:

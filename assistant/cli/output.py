@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from ..types import Answer, Citation
-from .common import short_answer_span, shown_short_answer, text_after_short_answer
+from .common import short_answer_span, shown_short_answer
 
 
 def answer_as_text(answer: Answer) -> str:
@@ -19,7 +19,7 @@ def answer_as_text(answer: Answer) -> str:
             f"[{short.citation}]  (p={short.probability:.2f})",
             "",
         ]
-    lines.append(text_after_short_answer(answer))
+    lines.append(answer.text)
     if answer.notice:
         lines += ["", f"Note: {answer.notice}"]
     if answer.abstained:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..cli.common import short_answer_span, shown_short_answer, text_after_short_answer
+from ..cli.common import short_answer_span, shown_short_answer
 from ..markup import inert
 from ..text import paragraphs
 from ..types import Answer, Citation
@@ -138,7 +138,7 @@ def _answer_body(answer: Answer, turn: int) -> str:
     sentences are the answer's: a quoted sentence may hold bracketed numbers of its own (a
     document's footnotes, or fake markers planted in it), which stay plain text."""
     by_number = {c.number: c for c in answer.citations}
-    rest, pieces = text_after_short_answer(answer), []
+    rest, pieces = answer.text, []
     for sentence in answer.sentences:
         at = rest.find(sentence.text) if sentence.text else -1
         if at < 0:
