@@ -200,8 +200,7 @@ class Store:
         seen = self._seen_version
         if seen is not None and max_age > 0 and time.monotonic() - seen[1] < max_age:
             return seen[0]
-        collection = self.client.get_collection(f"{self.name}-docs", embedding_function=None)
-        version = str((collection.metadata or {}).get("version", "0"))
+        version = str(self._docs_metadata().get("version", "0"))
         self._seen_version = (version, time.monotonic())
         return version
 
@@ -269,9 +268,7 @@ class Store:
     def delete_chunks_of(self, doc_ids: list[str]) -> None:
         """Delete every chunk of these documents."""
         if doc_ids:
-            ids = list(doc_ids)
-            where = {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
-            self._chunks.delete(where=where)
+            self._chunks.delete(where=_of_documents(doc_ids))
 
     def add_chunks(self, records: Sequence[ChunkRecord], vectors: Sequence[Any]) -> None:
         """Write chunks with their vectors, as LlamaIndex nodes (dense retrieval reads them
@@ -300,8 +297,7 @@ class Store:
         """Every chunk of these documents."""
         if not doc_ids:
             return []
-        where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": doc_ids}}
-        page = self._chunks.get(where=where, include=["documents", "metadatas"])
+        page = self._chunks.get(where=_of_documents(doc_ids), include=["documents", "metadatas"])
         return [
             ChunkRecord.from_metadata(chunk_id, text, meta)
             for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"])
@@ -327,6 +323,12 @@ class Store:
             doc_id: json.loads(meta["info"])["content_hash"]
             for doc_id, meta in zip(page["ids"], page["metadatas"])
         }
+
+
+def _of_documents(doc_ids: list[str]) -> dict[str, Any]:
+    """The Chroma filter for the chunks of these documents (``$in`` needs two or more)."""
+    ids = list(doc_ids)
+    return {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
 
 
 def _now() -> str:
