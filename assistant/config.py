@@ -144,7 +144,8 @@ class Settings(BaseSettings):
         "abstains), `reader` (offline: a trained QA model finds the short answer and quotes "
         "the sentence holding it, or abstains; measured below the scorer on the seed set, see "
         "evals/RESULTS.md) or `llm` (an OpenAI-compatible endpoint writes the "
-        "answer; the reader gates it and is its fallback; citations are still checked).",
+        "answer; the sentence scorer gates it and is its fallback; citations are still "
+        "checked).",
     )
     reader_depth: int = Field(
         10,

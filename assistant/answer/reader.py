@@ -220,8 +220,9 @@ class ReaderModeAnswerer:
 
     @property
     def depth(self) -> int:
-        """Passages the reader reads for each question."""
-        return max(self.tuning.depth, self.top_k)
+        """Passages the reader reads for each question (the engine retrieves at least the
+        ones it shows)."""
+        return self.tuning.depth
 
     def reader(self) -> ReaderAnswerer:
         """The loaded reader (ReaderUnavailable when the model file is missing or altered;
@@ -321,7 +322,8 @@ class ReaderModeAnswerer:
         )
 
     def stream(self, request: AnswerRequest) -> Iterator[StreamEvent]:
-        """The short answer and its quote as one delta, then the Answer."""
+        """The answer's text (its quotes) as one delta, then the Answer with its short
+        answer; the reader runs over all passages at once, so nothing streams sooner."""
         decision = self.select(request.query, request.passages, request.k)
         answer = self.answer_for(
             request.question, request.query, request.passages, decision, k=request.k
