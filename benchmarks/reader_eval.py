@@ -34,7 +34,6 @@ import random
 import re
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +140,6 @@ class Bench:
 
 
 # --- figures -----------------------------------------------------------------------------------
-def mean(values: Sequence[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return round(sum(present) / len(present), 4) if present else None
-
-
 def retrieved(engine: Any, question: Any, k: int) -> tuple[list[Any], float]:
     """The retriever's top k for a question, asked with the query the engine itself sends."""
     from assistant import conversation
@@ -183,6 +177,8 @@ def paragraph_hit(passage: Any, question: Any, files: dict[str, str]) -> float:
 def retriever_figures(engine: Any, questions: list[Any], depth: int, files: Any) -> dict:
     """Retrieval alone, before any answer mode reranks: recall@5, recall and latency at depth,
     and (SQuAD) whether its top passage is the question's paragraph."""
+    from assistant.evaluation.metrics import mean
+
     at5, at_depth, seconds, top = [], [], [], []
     for question in questions:
         passages, _ = retrieved(engine, question, RETRIEVER_K)
@@ -207,6 +203,7 @@ def evaluate(bench: Bench, questions: Any, modes: list[str], depth: int | None, 
 
     from assistant.errors import ConfigError
     from assistant.evaluation.brief_rows import is_briefing
+    from assistant.evaluation.metrics import mean
     from assistant.evaluation.runner import run_eval
 
     runs, unavailable = {}, {}

@@ -227,25 +227,25 @@ def summarise(results: Sequence[EvalResult]) -> dict[str, float | int | None]:
         "unanswerable": sum(1 for r in results if not r.answerable),
         "with_sources": len(with_sources),
         "with_key_facts": len(with_facts),
-        "source_recall_at_1": _mean(r.metrics.source_recall_at_1 for r in with_sources),
-        "source_recall_at_k": _mean(r.metrics.source_recall_at_k for r in with_sources),
-        "mrr": _mean(r.metrics.reciprocal_rank for r in with_sources),
-        "key_fact_recall": _mean(r.metrics.key_fact_recall for r in with_facts),
+        "source_recall_at_1": mean(r.metrics.source_recall_at_1 for r in with_sources),
+        "source_recall_at_k": mean(r.metrics.source_recall_at_k for r in with_sources),
+        "mrr": mean(r.metrics.reciprocal_rank for r in with_sources),
+        "key_fact_recall": mean(r.metrics.key_fact_recall for r in with_facts),
         # Error rows count as failures here: a question that crashed did not pass.
         "answer_pass_rate": _ratio(sum(r.metrics.answer_pass for r in ok), len(results)),
-        "citation_hit_rate": _mean(float(bool(r.metrics.citation_hit)) for r in with_sources),
+        "citation_hit_rate": mean(float(bool(r.metrics.citation_hit)) for r in with_sources),
         "citation_validity": _ratio(sum(r.metrics.valid_markers for r in ok), marker_total),
         "markers": marker_total,
-        "abstain_accuracy": _mean(float(bool(r.abstained)) for r in unanswerable),
-        "false_abstain_rate": _mean(float(bool(r.abstained)) for r in answerable),
+        "abstain_accuracy": mean(float(bool(r.abstained)) for r in unanswerable),
+        "false_abstain_rate": mean(float(bool(r.abstained)) for r in answerable),
         "must_not_violations": sum(1 for r in ok if r.metrics.must_not_found),
         "errors": len(results) - len(ok),
         "latency_p50": _round(percentile(latencies, 50)),
         "latency_p95": _round(percentile(latencies, 95)),
-        "support_mean": _mean(supports),
+        "support_mean": mean(supports),
         "supported_share": _ratio(sum(r.metrics.supported_sentences for r in ok), sentence_total),
         # Longer answers contain key facts more easily; this keeps key_fact_recall honest.
-        "answer_words": _mean(
+        "answer_words": mean(
             len(strip_markers(r.answer or "").split()) for r in ok if not r.abstained
         ),
     }
@@ -263,11 +263,11 @@ def _squad_means(ok: Sequence[EvalResult]) -> dict[str, float | int | None]:
     no = [r for r in scored if not r.gold.answers]
     return {
         "with_answers": len(scored),
-        "exact_match": _mean(r.metrics.exact_match for r in scored),
-        "f1": _mean(r.metrics.f1 for r in scored),
-        "has_ans_exact_match": _mean(r.metrics.exact_match for r in has),
-        "has_ans_f1": _mean(r.metrics.f1 for r in has),
-        "no_ans_accuracy": _mean(r.metrics.exact_match for r in no),
+        "exact_match": mean(r.metrics.exact_match for r in scored),
+        "f1": mean(r.metrics.f1 for r in scored),
+        "has_ans_exact_match": mean(r.metrics.exact_match for r in has),
+        "has_ans_f1": mean(r.metrics.f1 for r in has),
+        "no_ans_accuracy": mean(r.metrics.exact_match for r in no),
     }
 
 
@@ -303,12 +303,12 @@ def _judge_means(results: Sequence[EvalResult]) -> dict[str, float | int | None]
                 failed += 1
     if not scores:
         return {}
-    means: dict[str, float | int | None] = {n: _mean(v) for n, v in sorted(scores.items())}
+    means: dict[str, float | int | None] = {n: mean(v) for n, v in sorted(scores.items())}
     means["judge_errors"] = failed
     return means
 
 
-def _mean(values: Iterable[float | None]) -> float | None:
+def mean(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return _round(sum(present) / len(present)) if present else None
 
