@@ -144,8 +144,15 @@ class Settings(BaseSettings):
         "abstains), `reader` (offline: a trained QA model finds the short answer and quotes "
         "the sentence holding it, or abstains; measured below the scorer on the seed set, see "
         "evals/RESULTS.md) or `llm` (an OpenAI-compatible endpoint writes the "
-        "answer; the sentence scorer gates it and is its fallback; citations are still "
-        "checked).",
+        "answer; BRIEFING_LLM_GATE decides whether to ask it and answers in its place "
+        "when it fails; citations are still checked).",
+    )
+    llm_gate: Literal["reader", "extractive"] = Field(
+        "extractive",
+        description="In llm mode, the offline mode that decides whether the documents answer "
+        "before the model is asked, and whose quoted answer is shown when the endpoint fails "
+        "or the model's answer has no supported citation: `reader` (it also reranks a deeper "
+        "list and the model sees its best passages) or `extractive` (the sentence scorer).",
     )
     reader_depth: int = Field(
         10,

@@ -68,7 +68,7 @@ class Engine:
             tuning=self.tuning.extractive,
         )
         self._answerers: dict[str, Answerer] = {"extractive": self.extractive}
-        self._answerers_lock = threading.Lock()
+        self._answerers_lock = threading.RLock()  # the llm answerer builds its reader gate inside
 
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use (unchanged re-ingests never load it)."""
@@ -127,7 +127,7 @@ class Engine:
         answerer = self.answerer()
         # An answerer that reranks (the reader) reads a deeper list than it shows.
         shown = k or self.settings.top_k
-        depth = max(shown, getattr(answerer, "depth", shown))
+        depth = max(shown, getattr(answerer, "depth", None) or shown)
         passages = self.retriever.retrieve(query, k=depth, mode=retriever)
         if not passages:  # counting chunks costs a store call: only when nothing came back
             self.store.require_ingested()
@@ -168,15 +168,21 @@ class Engine:
         )
 
     def _llm_answerer(self) -> Answerer:
+        from .answer.gate import ReaderGate, ScorerGate
         from .answer.llm import LLMAnswerer
         from .models.llm_client import LLMClient
 
-        # The sentence scorer decides whether the documents answer at all, and its answer is
-        # the fallback: on the seed set it tells answerable questions from the rest better
-        # than the reader does (evals/RESULTS.md), so the reader does not gate the model yet.
+        # The gate decides whether the documents answer before the model is asked, and its
+        # answer is the fallback (BRIEFING_LLM_GATE; evals/RESULTS.md compares the two).
+        if self.settings.llm_gate == "reader":
+            reader = self.answerer("reader")
+            assert isinstance(reader, ReaderModeAnswerer)
+            gate: ReaderGate | ScorerGate = ReaderGate(reader)
+        else:
+            gate = ScorerGate(self.extractive)
         return LLMAnswerer(
             retriever=self.retriever,
-            extractive=self.extractive,
+            gate=gate,
             embedder=self.embedder,
             client=lambda: LLMClient(self.settings),
             prompts=self.prompts,

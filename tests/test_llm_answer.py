@@ -15,13 +15,13 @@ import pytest
 
 from assistant.answer.llm import FALLBACK_MODE, MAX_ANSWER_TOKENS
 from assistant.cli.output import answer_as_text
-from assistant.engine import Engine, build_engine
+from assistant.engine import Engine
 from assistant.errors import ConfigError
 from assistant.types import Answer, StreamEvent
 
+from .support.llm_engine import SECRET, llm_engine_for
 from .support.openai_server import Drop, Empty, Failure, Hang, Malformed, OpenAIServer, StreamError
 
-SECRET = "sk-test-DO-NOT-LEAK-0123456789"
 DIETZ = "Who is the Defense Department spokesperson?"
 DIETZ_ANSWER = (
     "The Defense Department spokesperson is Army Lt. Col. Charlie Dietz [{n}]. "
@@ -39,25 +39,7 @@ def server() -> Iterator[OpenAIServer]:
 @pytest.fixture
 def llm_engine(seed_engine: Engine, server: OpenAIServer) -> Callable[..., Engine]:
     """An engine in llm mode over the seed store, pointed at the test server."""
-
-    def make(**overrides: Any) -> Engine:
-        values: dict[str, Any] = {
-            "answer_mode": "llm",
-            "llm_base_url": server.url,
-            "llm_api_key": SECRET,
-            "llm_model": "test-model",
-            "llm_max_retries": 0,
-            "llm_timeout": 5.0,
-        }
-        values.update(overrides)
-        if isinstance(values["llm_api_key"], str):
-            from pydantic import SecretStr
-
-            values["llm_api_key"] = SecretStr(values["llm_api_key"])
-        settings = seed_engine.settings.model_copy(update=values)
-        return build_engine(settings, seed_engine.embedder())
-
-    return make
+    return lambda **overrides: llm_engine_for(seed_engine, server, **overrides)
 
 
 def events(engine: Engine, question: str, history: Any = ()) -> tuple[list[str], Answer]:

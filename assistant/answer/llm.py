@@ -4,13 +4,16 @@ every citation is checked (cite/verify.py) before the user sees it.
 The flow of one question:
 1. a follow-up is rewritten by the model into a standalone question (prompts/condense.txt)
    and retrieval runs again with it (the answerer is handed the retriever for this);
-2. the extractive answerer's evidence decides whether the documents cover the question at
-   all; when they do not, the assistant abstains without calling the model;
+2. the gate, an offline answer mode (answer/gate.py: the reader or the sentence scorer,
+   BRIEFING_LLM_GATE), decides whether the documents cover the question at all; when they do
+   not, the assistant abstains without calling the model. The reader gate also reranks a
+   deeper list, and the model is shown its best passages;
 3. the model streams its answer (prompts/system.txt and answer.txt, passages fenced as data);
 4. the answer is checked: markers that point at no passage are dropped, each sentence is
    scored against the passages it cites, unsupported sentences are flagged;
 5. when the endpoint fails, or no sentence carries a supported citation, the user gets the
-   extractive answer (quoted sentences) with a notice saying why.
+   gate's own answer (the reader's short answer and quotes, or the scorer's quoted
+   sentences) with a notice saying why.
 
 Text deltas stream as the model writes; the final Answer event carries the checked text,
 which front ends show in place of the streamed one.
@@ -36,12 +39,12 @@ from ..text import normalise
 from ..types import Answer, Passage, StreamEvent, Turn
 from .base import AnswerRequest, finish
 from .candidates import split_candidates
-from .extractive import ExtractiveAnswerer, Selection
+from .gate import Gate, ScorerGate, Verdict
 
 log = logging.getLogger(__name__)
 
 MODE = "llm"
-FALLBACK_MODE = "extractive-fallback"
+FALLBACK_MODE = ScorerGate.fallback_mode  # the scorer gate's; the reader gate's is its own
 # Ample for a few cited sentences (about 300 words); stops a small local model rambling on
 # to its context limit, which takes many minutes on a CPU.
 MAX_ANSWER_TOKENS = 400
@@ -70,28 +73,34 @@ UNSUPPORTED_NOTICE = (
 
 class LLMAnswerer:
     """Answers through the configured endpoint (an Answerer); built once per Engine with the
-    parts it works with: the retriever (for condensed follow-ups), the extractive answerer
-    (whose evidence decides whether to ask the model, and whose answer is the fallback), the
-    embedding model (for the citation check) and a way to build the endpoint client."""
+    parts it works with: the retriever (for condensed follow-ups), the gate (which decides
+    whether to ask the model, and whose answer is the fallback), the embedding model (for
+    the citation check) and a way to build the endpoint client."""
 
     def __init__(
         self,
         *,
         retriever: Retriever,
-        extractive: ExtractiveAnswerer,
+        gate: Gate,
         embedder: Callable[[], Embedder],
         client: Callable[[], LLMClient],
         prompts: Prompts,
         citations: CitationTuning | None = None,
     ) -> None:
         self.retriever = retriever
-        self.extractive = extractive
+        self.gate = gate
         self._embedder = embedder
         self._new_client = client
         self.prompts = prompts
         self.citations = citations or CitationTuning()
         self._client: LLMClient | None = None
         self._lock = threading.Lock()
+
+    @property
+    def depth(self) -> int | None:
+        """Passages retrieved for each question: the gate's (the reader reads more than the
+        model is shown); None: the ones shown."""
+        return self.gate.depth
 
     def client(self) -> LLMClient:
         """The endpoint client, built on first use (LLMError when nothing is configured)."""
@@ -122,13 +131,13 @@ class LLMAnswerer:
                 )
                 timings["condense"] = round(time.perf_counter() - started, 5)
         except LLMError as exc:
-            answer = self._fallback(question, query, passages, str(exc), timings)
+            answer = self._fallback(question, query, passages, k, str(exc), timings)
             yield from finish(answer, timings, began, streamed=False)
             return
 
-        selection = self.extractive.select(query, passages)
-        timings["evidence"] = selection.evidence
-        if selection.abstained:  # nothing relevant was retrieved: the model is not asked
+        verdict = self._judge(query, passages, k, timings)
+        passages = verdict.passages
+        if verdict.abstained:  # the documents do not answer: the model is not asked
             answer = self._abstention(question, query, passages, abstain)
             yield from finish(answer, timings, began, streamed=False)
             return
@@ -145,15 +154,13 @@ class LLMAnswerer:
         except LLMError as exc:
             timings["answer"] = round(time.perf_counter() - started, 5)
             notice = UNREACHABLE_NOTICE.format(error=str(exc))
-            answer = self.extractive.answer_for(
-                question, query, passages, selection, mode=FALLBACK_MODE, notice=notice
-            )
+            answer = self._gate_answer(question, query, verdict, notice)
             yield from finish(answer, timings, began, streamed=bool(pieces))
             return
         timings["answer"] = round(time.perf_counter() - started, 5)
 
         started = time.perf_counter()
-        answer = self._checked(question, query, passages, "".join(pieces), abstain, selection)
+        answer = self._checked(question, query, "".join(pieces), abstain, verdict)
         timings["verify"] = round(time.perf_counter() - started, 5)
         yield from finish(answer, timings, began, streamed=True)
 
@@ -200,18 +207,27 @@ class LLMAnswerer:
         if condensed is None:
             log.info("Unusable condensed question %r; keeping %r", reply[:200], query)
             return query, passages
-        return condensed, self.retriever.retrieve(condensed, k=k, mode=retriever)
+        depth = max(k or 0, self.depth or 0) or None  # as deep as the engine retrieved
+        return condensed, self.retriever.retrieve(condensed, k=depth, mode=retriever)
 
     # --- answers --------------------------------------------------------------------------
+    def _judge(
+        self, query: str, passages: list[Passage], k: int | None, timings: dict[str, float]
+    ) -> Verdict:
+        verdict = self.gate.judge(query, passages, k or len(passages))
+        timings["evidence"] = round(verdict.evidence, 4)
+        if verdict.probability is not None:
+            timings["reader_probability"] = round(verdict.probability, 4)
+        return verdict
+
+    def _gate_answer(self, question: str, query: str, verdict: Verdict, notice: str) -> Answer:
+        gate = self.gate
+        return gate.answer(question, query, verdict, mode=gate.fallback_mode, notice=notice)
+
     def _checked(
-        self,
-        question: str,
-        query: str,
-        passages: list[Passage],
-        raw: str,
-        abstain: str,
-        selection: Selection,
+        self, question: str, query: str, raw: str, abstain: str, verdict: Verdict
     ) -> Answer:
+        passages = verdict.passages
         checked = check_answer(
             raw,
             passages,
@@ -227,9 +243,7 @@ class LLMAnswerer:
             if is_abstention(raw, abstain):
                 return self._abstention(question, query, passages, abstain)
             log.info("No supported citation in the model's answer; falling back: %r", raw[:300])
-            return self.extractive.answer_for(
-                question, query, passages, selection, mode=FALLBACK_MODE, notice=UNSUPPORTED_NOTICE
-            )
+            return self._gate_answer(question, query, verdict, UNSUPPORTED_NOTICE)
         return Answer(
             question=question,
             text=checked.text,
@@ -257,16 +271,14 @@ class LLMAnswerer:
         question: str,
         query: str,
         passages: list[Passage],
+        k: int | None,
         error: str,
         timings: dict[str, float],
     ) -> Answer:
-        """The extractive answer when the endpoint failed before the answer was asked for."""
-        selection = self.extractive.select(query, passages)
-        timings["evidence"] = selection.evidence
+        """The gate's answer when the endpoint failed before the answer was asked for."""
+        verdict = self._judge(query, passages, k, timings)
         notice = UNREACHABLE_NOTICE.format(error=error)
-        return self.extractive.answer_for(
-            question, query, passages, selection, mode=FALLBACK_MODE, notice=notice
-        )
+        return self._gate_answer(question, query, verdict, notice)
 
 
 # --- helpers (pure functions, tested directly) --------------------------------------------

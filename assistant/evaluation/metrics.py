@@ -173,8 +173,9 @@ def _marker_counts(answer: Answer) -> tuple[int, int]:
     retrieved passage, and that passage holds the sentence the marker is attached to."""
     passages = {p.chunk_id: p.text for p in answer.passages}
     citations = {c.number: c for c in answer.citations}
-    # Quoting modes ("extractive", and the LLM mode's "extractive-fallback") must be verbatim.
-    verbatim = answer.mode.startswith("extractive")
+    # Every mode but the LLM's own answer quotes ("extractive", "reader" and the LLM mode's
+    # fallbacks "extractive-fallback" and "reader-fallback"): its quotes must be verbatim.
+    verbatim = answer.mode != "llm"
     total = valid = 0
     rest = answer.text
     for sentence in answer.sentences:
