@@ -47,12 +47,21 @@ class Engine:
     """Everything behind ask(): store, embedding model, retriever and answerers."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder | None = None, tuning: Tuning | None = None
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        tuning: Tuning | None = None,
+        *,
+        check_model: bool = True,
     ) -> None:
+        """``check_model=False`` opens a store built with another embedding model, which only
+        rebuild() may then touch (`briefing ingest --rebuild`)."""
         offline_env()
         self.settings = settings
         self.tuning = tuning or Tuning()
         self.store = Store(settings, model_name=canonical_name(settings.embedding_model))
+        if check_model:
+            self.store.check_model()
         # An already-loaded model can be shared (tests, the evaluation's temporary corpus).
         self._embedder: Embedder | None = embedder
         self._embedder_lock = threading.Lock()
@@ -276,6 +285,10 @@ class Engine:
 
 
 def build_engine(
-    settings: Settings | None = None, embedder: Embedder | None = None, tuning: Tuning | None = None
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    tuning: Tuning | None = None,
+    *,
+    check_model: bool = True,
 ) -> Engine:
-    return Engine(settings or Settings(), embedder, tuning)
+    return Engine(settings or Settings(), embedder, tuning, check_model=check_model)

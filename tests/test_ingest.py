@@ -152,5 +152,13 @@ def test_an_unreachable_chroma_server_names_the_setting(make_settings) -> None:
 def test_opening_with_another_model_says_how_to_rebuild(make_settings) -> None:
     settings = make_settings()
     Store(settings, "all-MiniLM-L6-v2")
+    other = Store(settings, "some-other-model")
     with pytest.raises(ModelMismatch, match="--rebuild"):
-        Store(settings, "some-other-model")
+        other.chunk_count()
+    with pytest.raises(ModelMismatch, match="--rebuild"):
+        other.check_model()
+    other.drop()  # what --rebuild does: then the store is the new model's
+    assert other.chunk_count() == 0
+    other.check_model()
+    with pytest.raises(ModelMismatch, match="some-other-model"):
+        Store(settings, "all-MiniLM-L6-v2").chunk_count()

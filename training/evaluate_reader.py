@@ -5,7 +5,7 @@ question is read on its gold paragraph, as SQuAD's own evaluation does.
 
 Sets: ``dev`` (the dev fold of the training articles: for choices), ``heldout-v2`` and
 ``heldout-v1`` (held out: for reporting once the choices are made). End-to-end figures, with
-retrieval over the whole SQuAD file, come from benchmarks/reader_squad.py.
+retrieval over the whole SQuAD file, come from `benchmarks/reader_eval.py squad`.
 """
 
 from __future__ import annotations

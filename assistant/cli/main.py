@@ -14,10 +14,10 @@ from ..config import Settings
 from .common import ProgressBar, fail_cleanly, load_settings
 
 
-def _engine(settings: Settings) -> Any:
+def _engine(settings: Settings, *, check_model: bool = True) -> Any:
     from ..engine import build_engine
 
-    return build_engine(settings)
+    return build_engine(settings, check_model=check_model)
 
 
 class _LazyGroup(click.Group):
@@ -73,7 +73,8 @@ def ingest(paths: tuple[Path, ...], rebuild: bool) -> None:
             f"The corpus folder {settings.corpus_dir} does not exist: name the files or "
             "folders to index (`briefing ingest PATH ...`), or set BRIEFING_CORPUS_DIR."
         )
-    engine = _engine(settings)
+    # --rebuild is what a store of another embedding model needs: it must open to be dropped.
+    engine = _engine(settings, check_model=not rebuild)
     if rebuild:
         engine.rebuild()
     bar = ProgressBar()

@@ -92,12 +92,31 @@ class Store:
         self.model_name = model_name
         self.client = _client(settings)
         self.name = settings.collection
-        self._chunks = self._collection(self.name, chunks=True)
+        # A store built with another embedding model can still be dropped (`ingest --rebuild`,
+        # which the error advises); everything else raises the mismatch.
+        self._mismatch: ModelMismatch | None = None
+        self._chunk_collection: Any = None
+        try:
+            self._chunk_collection = self._collection(self.name, chunks=True)
+        except ModelMismatch as exc:
+            self._mismatch = exc
         self._docs = self._collection(f"{self.name}-docs", chunks=False)
         self._vector_store: Any = None
         # (version, monotonic time it was read or written here): see version(max_age=...).
         self._seen_version: tuple[str, float] | None = None
-        self._check_context()
+        if self._mismatch is None:
+            self._check_context()
+
+    @property
+    def _chunks(self) -> Any:
+        if self._mismatch is not None:
+            raise self._mismatch
+        return self._chunk_collection
+
+    def check_model(self) -> None:
+        """ModelMismatch when the chunks were embedded with another model than configured."""
+        if self._mismatch is not None:
+            raise self._mismatch
 
     # --- opening --------------------------------------------------------------------------
     def _collection(self, name: str, chunks: bool) -> Any:
@@ -185,7 +204,8 @@ class Store:
                     raise
         self._vector_store = None
         self._seen_version = None
-        self._chunks = self._collection(self.name, chunks=True)
+        self._chunk_collection = self._collection(self.name, chunks=True)
+        self._mismatch = None
         self._docs = self._collection(f"{self.name}-docs", chunks=False)
 
     # --- version: lets every reader notice that the chunks changed -------------------------
