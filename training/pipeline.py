@@ -1,31 +1,41 @@
-"""Everything after training, each step skipped when its result is already there:
+"""Everything after training, each step skipped when its result is already there. Two kinds
+of run (training/train_reader.py --fold), released the same way once the choices are made:
 
-1. calibrate on the dev fold's predictions of the last epoch (training/calibrate.py) and choose
-   the threshold on the calibrated probability that maximises the dev fold's overall F1;
-2. export the weights to int8 ONNX with a manifest (window, calibration, threshold, precision,
+- a ``--fold dev`` run (21 training articles; the dev fold's 7 kept apart) is where the choices
+  are made: the calibration is fitted on the dev fold's predictions of the last epoch
+  (training/calibrate.py) and the threshold on the calibrated probability maximises the dev
+  fold's overall F1; they are recorded in training/dev_fold.json (training/choices.py), and
+  ``--choose-only`` stops there;
+- a ``--fold all`` run (all 28 training articles, the same recipe) has no fold left to choose
+  on: it carries over the recorded calibration and threshold unchanged (``--choices``), and
+  refuses a run trained with other settings than the recorded dev-fold run.
+
+Then, for either:
+
+1. export the weights to int8 ONNX with a manifest (window, calibration, threshold, precision,
    training facts) into the package folder (skipped when its reader.json already says so and
    model.onnx matches its SHA-256);
-3. evaluate the shipped int8 file, paragraph level, on the dev fold and on the held-out
-   articles (skipped for a set whose results were measured on a file with the same SHA-256);
-4. write training/REPORT.md, training/loss.png and the model card (training/report.py).
+2. evaluate the shipped int8 file, paragraph level, on the held-out articles, and on the dev
+   fold for a dev-fold run (an all run trained on it); skipped for a set whose results were
+   measured on a file with the same SHA-256; a dev-fold run then records these figures too;
+3. write training/REPORT.md, training/loss.png and the model card (training/report.py).
 
-    python -m training.pipeline                     # data/reader/dev -> assistant/models/reader_model
-    python -m training.pipeline --allow-unfinished  # ship the last finished epoch of a cut run
+    python -m training.pipeline --run data/reader/dev --choose-only  # training/dev_fold.json
+    python -m training.pipeline --run data/reader/all   # the release, the choices carried over
+    python -m training.pipeline --run data/reader/dev   # release the dev-fold run itself
+    python -m training.pipeline --allow-unfinished      # ship the last finished epoch of a cut run
 
-`make train-reader` runs the training (which resumes) and then this. Nothing here is chosen on
-the held-out articles: they are only measured, once the choices are made.
+`make train-reader` runs both trainings (which resume) and these steps. Nothing here is chosen
+on the held-out articles: they are only measured, once the choices are made.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import re
 import sys
 import tempfile
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -33,123 +43,29 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from assistant.models.reader import MANIFEST, Calibration, WindowSpec, file_sha256  # noqa: E402
+from assistant.models.reader import MANIFEST, WindowSpec, file_sha256  # noqa: E402
 
-from .calibrate import calibration, log_loss  # noqa: E402
-from .scoring import best_threshold  # noqa: E402
+from . import choices  # noqa: E402
+from .runs import (  # noqa: E402
+    Progress,
+    predictions_path,
+    progress,
+    read_json,
+    trained_for,
+    weights_of,
+    write_json,
+)
 
 log = logging.getLogger("pipeline")
 
-RUN = Path("data/reader/dev")
+RUN = Path("data/reader/all")
 WORK = Path("data/reader/release")  # the pipeline's own results; the run folder stays the trainer's
 OUT = Path("assistant/models/reader_model")
 SETS = ("dev", "heldout-v2", "heldout-v1")
+HELD_OUT = SETS[1:]
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # The dev-fold predictions were decoded with decode()'s default; the runtime must read the same.
 MAX_ANSWER_TOKENS = 30
-
-
-@dataclass(frozen=True)
-class Progress:
-    """How far a training run got."""
-
-    planned: int  # epochs asked for
-    done: int  # epochs finished (their weights and dev predictions were written)
-    step: int  # last logged step
-    total: int  # steps planned
-    finished: bool  # DONE is there
-    seconds: float | None  # wall time: DONE's, else the last logged step's
-
-
-def read_json(path: Path) -> dict | list:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def write_json(path: Path, data: dict | list) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def read_losses(run: Path) -> list[dict]:
-    """losses.jsonl by step. A resumed run logs again the steps after its last checkpoint: the
-    later record of a step is the one whose weights went on."""
-    path = run / "losses.jsonl"
-    if not path.is_file():
-        return []
-    by_step: dict[int, dict] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            by_step[int(record["step"])] = record
-    return [by_step[s] for s in sorted(by_step)]
-
-
-def _epochs_in(folder: Path) -> set[int]:
-    pattern = re.compile(r"(?:dev-)?epoch(\d+)\.(?:pt|json)$")
-    return {int(m.group(1)) for p in folder.glob("*epoch*") if (m := pattern.match(p.name))}
-
-
-def progress(run: Path, config: dict) -> Progress:
-    planned, total = int(config["epochs"]), int(config["steps"])
-    losses = read_losses(run)
-    step = int(losses[-1]["step"]) if losses else 0
-    done_file = run / "DONE"
-    if done_file.is_file():
-        done = read_json(done_file)
-        assert isinstance(done, dict)
-        return Progress(planned, planned, int(done["steps"]), total, True, float(done["seconds"]))
-    per_epoch = max(1, total // max(1, planned))
-    done_epochs = max(_epochs_in(run) | {step // per_epoch})
-    seconds = float(losses[-1]["seconds"]) if losses else None
-    return Progress(planned, min(done_epochs, planned), step, total, False, seconds)
-
-
-def weights_of(run: Path, epoch: int, prog: Progress) -> Path | None:
-    """The weights at the end of ``epoch`` (final.pt is the last epoch's)."""
-    path = run / f"epoch{epoch}.pt"
-    if path.is_file():
-        return path
-    final = run / "final.pt"
-    if prog.finished and epoch == prog.planned and final.is_file():
-        return final
-    return None
-
-
-def predictions_path(run: Path, work: Path, epoch: int) -> Path | None:
-    for folder in (run, work):
-        path = folder / f"dev-epoch{epoch}.json"
-        if path.is_file():
-            return path
-    return None
-
-
-def probabilities(predictions: list[dict], coefficients: dict[str, float]) -> list[dict]:
-    """The predictions with the calibrated probability, as evaluate_reader.py computes it."""
-    curve = Calibration(**coefficients)
-    return [
-        {
-            **p,
-            "probability": curve.probability(p["margin"], p["answerable_logit"])
-            if p["margin"] > -1e8
-            else 0.0,
-        }
-        for p in predictions
-    ]
-
-
-def choose(predictions: list[dict]) -> dict:
-    """Calibration fitted on dev-fold predictions, and the probability threshold that maximises
-    their overall F1, with the dev figures at that threshold."""
-    coefficients = calibration(predictions)
-    summary = best_threshold(probabilities(predictions, coefficients), key="probability")
-    return {
-        "calibration": coefficients,
-        "log_loss": log_loss(predictions, coefficients),
-        "threshold": summary["threshold"],
-        "summary": summary,
-    }
 
 
 def _predict_dev(weights: Path, config: dict, threads: int) -> list[dict]:
@@ -189,20 +105,11 @@ def dev_predictions(run: Path, work: Path, epoch: int, config: dict, prog: Progr
     return path, predictions
 
 
-def trained_for(run: Path, prog: Progress) -> tuple[int, float | None]:
-    """(steps, wall seconds) behind the weights that ship: the whole run when it finished, else
-    up to the end of its last finished epoch (time as of the last step logged by then)."""
-    if prog.finished:
-        return prog.step, prog.seconds
-    steps = prog.total // prog.planned * prog.done
-    logged = [r for r in read_losses(run) if r["step"] <= steps]
-    return steps, (float(logged[-1]["seconds"]) if logged else None)
-
-
 def manifest_for(config: dict, steps: int, seconds: float | None, prog: Progress,
-                 weights: Path, source: Path, chosen: dict) -> dict:  # fmt: skip
-    """reader.json without the model's hash and the export's sizes (export() adds them)."""
-    predictions = chosen["summary"]["questions"]
+                 weights: Path, chosen: dict) -> dict:  # fmt: skip
+    """reader.json without the model's hash and the export's sizes (export() adds them).
+    ``chosen``: choices.choose()'s with "calibrated_on", or choices.carried_over()'s."""
+    carried = {"choices": chosen["choices"]} if "choices" in chosen else {}
     return {
         "precision": "int8",
         "window": {
@@ -230,8 +137,9 @@ def manifest_for(config: dict, steps: int, seconds: float | None, prog: Progress
             "counts": config["counts"],
             "weights": weights.name,
             "weights_sha256": file_sha256(weights),
-            "calibrated_on": f"{source.name} ({predictions} dev-fold questions)",
+            "calibrated_on": chosen["calibrated_on"],
             "calibration_log_loss": chosen["log_loss"],
+            **carried,
             "torch": metadata.version("torch"),
             "transformers": metadata.version("transformers"),
         },
@@ -266,12 +174,18 @@ def export(weights: Path, out: Path, wanted: dict) -> None:
     log.info("exported %s to %s (int8 %.1f MB)", weights, out, facts["int8_bytes"] / 1e6)
 
 
-def evaluate_shipped(out: Path, work: Path, threads: int) -> None:
+def sets_for(fold: str) -> tuple[str, ...]:
+    """The sets the shipped file is measured on: an all run trained on the dev fold, so only the
+    held-out ones."""
+    return SETS if fold == "dev" else HELD_OUT
+
+
+def evaluate_shipped(out: Path, work: Path, threads: int, sets: tuple[str, ...]) -> None:
     from .evaluate_reader import evaluate
 
     shipped = read_json(out / MANIFEST)
     assert isinstance(shipped, dict)
-    for name in SETS:
+    for name in sets:
         path = work / f"{name}.json"
         measured = read_json(path) if path.is_file() else {}
         if isinstance(measured, dict) and measured.get("sha256") == shipped["sha256"]:
@@ -283,45 +197,105 @@ def evaluate_shipped(out: Path, work: Path, threads: int) -> None:
         log.info("%s: %s", name, result["at_threshold"])
 
 
-def run(args: argparse.Namespace) -> None:
-    config = read_json(args.run / "config.json")
-    assert isinstance(config, dict)
-    if config["fold"] != "dev":
+def finished_weights(run: Path, prog: Progress, allow_unfinished: bool) -> Path:
+    if not prog.finished and not allow_unfinished:
         raise SystemExit(
-            "Calibration and threshold are chosen on the dev fold: give a --fold dev run."
-        )
-    prog = progress(args.run, config)
-    if not prog.finished and not args.allow_unfinished:
-        raise SystemExit(
-            f"{args.run} has no DONE (epoch {prog.done} of {prog.planned} finished): let the "
+            f"{run} has no DONE (epoch {prog.done} of {prog.planned} finished): let the "
             "training finish (it resumes), or pass --allow-unfinished to ship the last finished epoch."
         )
     if prog.done < 1:
-        raise SystemExit(f"{args.run} has not finished an epoch yet.")
-    weights = weights_of(args.run, prog.done, prog)
+        raise SystemExit(f"{run} has not finished an epoch yet.")
+    weights = weights_of(run, prog.done, prog)
     if weights is None:
-        raise SystemExit(f"{args.run} has no weights for epoch {prog.done}.")
+        raise SystemExit(f"{run} has no weights for epoch {prog.done}.")
+    return weights
+
+
+def choose_on_dev(args: argparse.Namespace, config: dict, prog: Progress) -> tuple[dict, list]:
+    """The choices of a dev-fold run, and its dev rows by epoch (for the record)."""
     source, predictions = dev_predictions(
         args.run, args.work, prog.done, config, prog, args.threads
     )
-    chosen = choose(predictions)
+    chosen = choices.choose(predictions)
+    chosen["calibrated_on"] = f"{source.name} ({len(predictions)} dev-fold questions)"
     log.info(
         "calibration %s, threshold %.3f: dev F1 %.4f",
         chosen["calibration"],
         chosen["threshold"],
         chosen["summary"]["f1"],
     )
+    rows = []
+    for epoch in range(1, prog.done):
+        path = predictions_path(args.run, args.work, epoch)
+        if path is not None:
+            earlier = read_json(path)
+            assert isinstance(earlier, list)
+            rows.append(choices.dev_row(epoch, earlier))
+    return chosen, [*rows, choices.dev_row(prog.done, predictions)]
+
+
+def record_choices(args: argparse.Namespace, wanted: dict, rows: list[dict]) -> None:
+    """training/dev_fold.json from a dev-fold run: with its shipped file's figures after a
+    release, else with those of the record before when they were measured on the same weights."""
+    command = f"python -m training.pipeline --run {args.run.as_posix()}"
+    if args.choose_only:
+        source = f"written by `{command} --choose-only` from the run's dev-fold predictions"
+        before = choices.read(args.choices) or {}
+        same = before.get("training", {}).get("weights_sha256")
+        kept = before.get("shipped") if same == wanted["training"]["weights_sha256"] else None
+        if kept:
+            source += "; the shipped figures kept from the record before, on the same weights"
+        found = choices.record(wanted, rows, source, kept)
+    else:
+        from . import report
+
+        shipped = read_json(args.out / MANIFEST)
+        assert isinstance(shipped, dict)
+        measured = report.measured_on(args.work, shipped, SETS)[0]
+        source = f"written by `{command}` from the run's dev-fold predictions and its release"
+        found = choices.record(wanted, rows, source, {"sha256": shipped["sha256"], **measured})
+    choices.write(args.choices, found)
+    log.info("recorded the dev-fold choices in %s", args.choices)
+
+
+def run(args: argparse.Namespace) -> None:
+    config = read_json(args.run / "config.json")
+    assert isinstance(config, dict)
+    fold = config["fold"]
+    if args.choose_only and fold != "dev":
+        raise SystemExit(
+            f"--choose-only chooses on the dev fold: {args.run} is a --fold {fold} run."
+        )
+    if fold == "all":  # before anything costly: without the record there is nothing to ship
+        recorded = choices.load(args.choices)
+        choices.check_recipe(config, recorded, args.choices)
+    elif fold != "dev":
+        raise SystemExit(f"{args.run} is a --fold {fold} run: the pipeline takes dev or all.")
+    prog = progress(args.run, config)
+    weights = finished_weights(args.run, prog, args.allow_unfinished)
     steps, seconds = trained_for(args.run, prog)
-    wanted = manifest_for(config, steps, seconds, prog, weights, source, chosen)
+    if fold == "dev":
+        chosen, rows = choose_on_dev(args, config, prog)
+    else:
+        chosen = choices.carried_over(recorded, args.choices)
+        log.info(
+            "calibration and threshold %.3f carried over from %s", chosen["threshold"], args.choices
+        )
+    wanted = manifest_for(config, steps, seconds, prog, weights, chosen)
+    if args.choose_only:
+        record_choices(args, wanted, rows)
+        return
     if is_exported(args.out, wanted):
         log.info("%s already holds this export", args.out)
     else:
         export(weights, args.out, wanted)
-    evaluate_shipped(args.out, args.work, args.threads)
+    evaluate_shipped(args.out, args.work, args.threads, sets_for(fold))
+    if fold == "dev":
+        record_choices(args, wanted, rows)
 
     from . import report
 
-    report.write(args.run, args.work, args.out, args.report_dir)
+    report.write(args.run, args.work, args.out, args.report_dir, choices=args.choices)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -334,6 +308,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report-dir", type=Path, default=Path("training"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--allow-unfinished", action="store_true")
+    parser.add_argument(
+        "--choices",
+        type=Path,
+        default=choices.CHOICES,
+        help="the record of the dev-fold choices: written by a dev run, read by an all run",
+    )
+    parser.add_argument(
+        "--choose-only",
+        action="store_true",
+        help="a dev run: record its choices in --choices and stop (no export, no evaluation)",
+    )
     args = parser.parse_args(argv)
     # WARNING for the rest: onnxruntime's quantiser logs every tensor at INFO.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stdout)

