@@ -2,7 +2,7 @@
 the evaluation's own runner and metrics.
 
     .venv/bin/python benchmarks/reader_eval.py set QUESTIONS --corpus DIR
-        [--mode extractive,reader] [--depth N] [--limit N] [--json OUT]
+        [--mode extractive,reader] [--depth N] [--first N] [--limit N] [--json OUT]
     .venv/bin/python benchmarks/reader_eval.py depth [--questions evals/bbc.jsonl]
         [--corpus ../shared/data/bbc-news] [--depths 5,10,20] [--limit N] [--json OUT]
     .venv/bin/python benchmarks/reader_eval.py squad --version 2|1 [--limit N] [--seed 0]
@@ -34,6 +34,7 @@ import random
 import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ class Bench:
     """A corpus's store under data/bench/<name>, brought up to date once, and an engine per
     answer mode over it, all sharing one embedding model."""
 
-    def __init__(self, name: str, corpus: Path) -> None:
+    def __init__(self, name: str, corpus: Path, first: int | None = None) -> None:
         from assistant.cli.common import ProgressBar
         from assistant.engine import build_engine
 
@@ -97,6 +98,11 @@ class Bench:
         self.overrides = {"data_dir": self.store, "corpus_dir": corpus.resolve()}
         # Named, not defaulted: the default answer mode is not the extractive one.
         self.base = build_engine(self.settings(answer_mode="extractive"))
+        # --first: the reader's first read (0: all of its depth at once); default the tuning's.
+        self.tuning = self.base.tuning
+        if first is not None:
+            reader = replace(self.tuning.reader, first=first or None)
+            self.tuning = replace(self.tuning, reader=reader)
         bar = ProgressBar(f"ingesting {name}")
         report = self.base.ingest([corpus], bar)
         bar.close()
@@ -127,7 +133,7 @@ class Bench:
             settings = self.settings(answer_mode=mode, **({"reader_depth": depth} if depth else {}))
         except ValidationError as exc:
             raise Unavailable(f"not a valid setting here: {exc.errors()[0]['msg']}") from None
-        engine = build_engine(settings, self.base.embedder(), self.base.tuning)
+        engine = build_engine(settings, self.base.embedder(), self.tuning)
         try:
             answerer = engine.answerer()
             # The reader mode quotes with the sentence scorer while its model is missing (with
@@ -342,7 +348,7 @@ def cmd_set(args: argparse.Namespace) -> None:
     if absent(args.questions, args.corpus):
         return
     questions = load_set(args.questions, args.limit)
-    bench = Bench(store_name(args.corpus), args.corpus)
+    bench = Bench(store_name(args.corpus), args.corpus, args.first)
     report(f"{args.questions} over {args.corpus}", bench, questions, args)
 
 
@@ -355,7 +361,7 @@ def cmd_squad(args: argparse.Namespace) -> None:
     corpus, questions, files = squad_questions(
         args.version, BENCH_DATA / name / "squad", args.limit, args.seed
     )
-    bench = Bench(name, corpus)
+    bench = Bench(name, corpus, args.first)
     report(f"SQuAD v{args.version} held-out: {questions.path}", bench, questions, args, files)
 
 
@@ -365,7 +371,7 @@ def cmd_depth(args: argparse.Namespace) -> None:
     if absent(args.questions, args.corpus):
         return
     questions = load_set(args.questions, args.limit)
-    bench = Bench(store_name(args.corpus), args.corpus)
+    bench = Bench(store_name(args.corpus), args.corpus, args.first)
     top_k = bench.base.settings.top_k
     # The reference: the extractive mode, which reads the k passages it shows.
     rows = [(f"extractive k={top_k}", *evaluate(bench, questions, ["extractive"], top_k))]
@@ -397,6 +403,11 @@ def main(argv: list[str] | None = None) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--limit", type=int, help="set, depth: the first N questions; squad: a seeded sample"
+    )
+    common.add_argument(
+        "--first",
+        type=int,
+        help="passages the reader reads before deciding to read the rest (0: all at once)",
     )
     common.add_argument(
         "--json", type=Path, help="write the figures (set, squad: a briefing eval run per mode)"

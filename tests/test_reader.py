@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant import build_engine
-from assistant.answer.reader import wants_several
+from assistant.answer.reader import ReaderAnswerer, ReaderTuning, wants_several
 from assistant.engine import Engine
 from assistant.models.reader import (
     Reader,
@@ -22,7 +22,9 @@ from assistant.models.reader import (
     read_manifest,
     windows,
 )
-from assistant.types import Answer
+from assistant.types import Answer, Passage
+
+from .support.paths import SEED_ARTICLE
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +220,68 @@ def test_a_question_longer_than_its_share_of_the_window_keeps_the_whole_passage(
 )
 def test_questions_asking_for_several_things(question: str, several: bool) -> None:
     assert wants_several(question) is several
+
+
+# --- reading the retriever's best first ---------------------------------------------------
+class _Counting:
+    """The real reader, with the passages of each call to read() recorded."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader, self.calls = reader, []
+        self.info = reader.info
+
+    def read(self, question: str, texts: list[str]) -> list:
+        self.calls.append(len(texts))
+        return self.reader.read(question, texts)
+
+
+def _paragraph_passages(count: int) -> list[Passage]:
+    """The seed article's paragraphs as separate passages, the spokesperson's first."""
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    paragraphs.sort(key=lambda p: "Charlie Dietz" not in p)  # stable: the rest keep their order
+    found, at = [], 0
+    for number, paragraph in enumerate(paragraphs[:count], 1):
+        at = text.index(paragraph)
+        found.append(
+            Passage(
+                chunk_id=f"p{number}",
+                doc_id="seed",
+                title="seed",
+                source="seed",
+                text=paragraph,
+                paragraph_start=number,
+                paragraph_end=number,
+                char_start=at,
+                char_end=at + len(paragraph),
+                rank=number,
+            )  # fmt: skip
+        )
+    return found
+
+
+@pytest.mark.parametrize(
+    ("question", "calls"),
+    [
+        # a confident answer among the first five: the rest is not read
+        ("Who is the spokesperson for the Defense Department?", [5]),
+        # nothing confident in the first five: the rest is read too
+        ("Which satellite company supplied the imagery?", [5, 5]),
+        # a list question reads all of them at once
+        ("Name the Far East locations where the troops trained.", [10]),
+    ],
+)
+def test_the_rest_of_the_list_is_read_only_when_the_first_passages_do_not_answer(
+    reader: Reader, question: str, calls: list[int]
+) -> None:
+    counting = _Counting(reader)
+    answerer = ReaderAnswerer(counting, ReaderTuning(first=5))  # type: ignore[arg-type]
+    passages = _paragraph_passages(10)
+    assert len(passages) == 10
+    reading = answerer.read(question, passages)
+    assert counting.calls == calls
+    assert sorted(p.chunk_id for p in reading.ranked) == sorted(p.chunk_id for p in passages)
+    if calls == [5]:
+        assert "Dietz" in reading.quotes[0].answer and not reading.abstained
+        # the passages left unread keep the retriever's order, after those read
+        assert [p.rank for p in reading.ranked[5:]] == [6, 7, 8, 9, 10]
