@@ -286,7 +286,7 @@ def _crashing_engine(settings: Settings, embedder: Embedder, crash_at: int | Non
     engine = build_engine(settings, embedder)
     counter = [0]
     store = engine.store
-    store._chunks = CrashingCollection(store._chunks, counter, crash_at)
+    store._chunk_collection = CrashingCollection(store._chunks, counter, crash_at)
     store._docs = CrashingCollection(store._docs, counter, crash_at)
     store._vector_store = None
     return engine, counter
