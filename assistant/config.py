@@ -66,6 +66,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="BRIEFING_",
+        # `BRIEFING_READER_DIR=` (or an empty line in .env) means unset, not the working folder.
+        env_ignore_empty=True,
         extra="ignore",
         validate_default=True,
         # Fields with aliases (llm_base_url, llm_api_key) must still accept their own names

@@ -38,3 +38,13 @@ def test_a_dotenv_file_is_read_only_when_named(
     assert Settings().top_k == 9
     monkeypatch.delenv(ENV_FILE_VARIABLE)
     assert Settings().top_k == 9, "outside the tests .env in the working folder is the default"
+
+
+def test_an_empty_variable_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    default = Settings()
+    for name in ("BRIEFING_READER_DIR", "BRIEFING_DATA_DIR", "BRIEFING_TOP_K", "OPENAI_BASE_URL"):
+        monkeypatch.setenv(name, "")
+    settings = Settings()
+    assert settings.reader_dir is None, "an empty folder variable became the working folder"
+    assert settings.data_dir == default.data_dir
+    assert settings.top_k == default.top_k and settings.llm_base_url == default.llm_base_url
