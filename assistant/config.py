@@ -157,7 +157,7 @@ class Settings(BaseSettings):
         "list and the model sees its best passages) or `extractive` (the sentence scorer).",
     )
     reader_depth: int = Field(
-        10,
+        6,
         description="Passages the reader reads and reranks for each question (it quotes from "
         "the best; top_k of them are shown).",
         ge=1,

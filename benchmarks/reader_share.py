@@ -1,7 +1,7 @@
 """The reader's overhead: Reader.read() (windowing, batching, decoding, calibration) against the
 bare ONNX forward pass over the same windows, for the seed questions' retrieved passages.
 
-    .venv/bin/python benchmarks/reader_share.py [--depth 10] [--runs 5]
+    .venv/bin/python benchmarks/reader_share.py [--depth N] [--runs 5]
 
 Prints the median time of each per question and their ratio (the target is within 1.25x).
 """
@@ -24,13 +24,15 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--depth", type=int, default=10)
+    parser.add_argument("--depth", type=int, help="passages per question (default: the setting's)")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
     from assistant import Settings, build_engine
     from assistant.evaluation.questions import load_questions
     from assistant.models.reader import Reader, windows
+
+    args.depth = args.depth or Settings().reader_depth
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = build_engine(Settings(data_dir=Path(tmp), corpus_dir=ROOT / "corpus"))
