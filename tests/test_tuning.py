@@ -3,6 +3,7 @@ value given to build_engine reaches the stage and changes what it does, with no 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import FrozenInstanceError, asdict
 
 import pytest
@@ -81,3 +82,16 @@ def test_the_citation_tuning_reaches_the_llm_answerer_and_the_check(
     default = check_answer(claim, passages, embedder, candidates=candidates)
     checked = check_answer(claim, passages, embedder, candidates=candidates, tuning=strict)
     assert default.supported and not checked.supported
+
+
+def test_the_reader_reranks_a_deeper_list_than_it_shows(
+    make_engine: Callable[..., Engine],
+) -> None:
+    """The setting and the tuning agree on the depth, and it is deeper than the passages shown
+    (issue 13: the reader reranks more candidates than it quotes from)."""
+    from assistant.answer.reader import ReaderTuning
+
+    engine = make_engine(answer_mode="reader")
+    reader = engine.answerer("reader")
+    assert reader.depth == ReaderTuning().depth == engine.settings.reader_depth
+    assert reader.depth > engine.settings.top_k
