@@ -156,10 +156,10 @@ class Settings(BaseSettings):
         "or the model's answer has no supported citation: `reader` (it also reranks a deeper "
         "list and the model sees its best passages) or `extractive` (the sentence scorer).",
     )
-    reader_depth: int = Field(
-        6,
+    reader_depth: int | None = Field(
+        None,
         description="Passages the reader reads and reranks for each question (it quotes from "
-        "the best; top_k of them are shown).",
+        "the best; top_k of them are shown). Unset: 6.",
         ge=1,
         le=50,
     )

@@ -161,19 +161,25 @@ class Engine:
         """How each answer mode other than extractive is built: a new mode joins here."""
         return {"llm": self._llm_answerer, "reader": self._reader_answerer}
 
+    def reader_tuning(self) -> ReaderTuning:
+        """The reader's tuning with the settings that override it (unset: the tuning's)."""
+        tuning, settings = self.tuning.reader, self.settings
+        if settings.reader_depth is not None:
+            tuning = replace(tuning, depth=settings.reader_depth)
+        if settings.min_answer_probability is not None:
+            tuning = replace(tuning, threshold=settings.min_answer_probability)
+        return tuning
+
     def _reader_answerer(self) -> ReaderModeAnswerer:
         from .models.reader import Reader
 
         settings = self.settings
-        tuning = replace(self.tuning.reader, depth=settings.reader_depth)
-        if settings.min_answer_probability is not None:
-            tuning = replace(tuning, threshold=settings.min_answer_probability)
         return ReaderModeAnswerer(
             lambda: Reader(threads=settings.torch_threads, folder=settings.reader_dir),
             self.extractive,
             self.prompts,
             top_k=settings.top_k,
-            tuning=tuning,
+            tuning=self.reader_tuning(),
         )
 
     def _llm_answerer(self) -> Answerer:

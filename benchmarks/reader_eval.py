@@ -229,8 +229,8 @@ def evaluate(bench: Bench, questions: Any, modes: list[str], depth: int | None, 
             hits = [paragraph_hit(r.retrieved[0], q, files) for r, q in pairs if r.retrieved]
             run.summary["paragraph_hit_at_1"] = mean(hits)
         if mode == "reader":
-            run.options["reader_depth"] = engine.settings.reader_depth
-    read_depth = depth or bench.settings().reader_depth
+            run.options["reader_depth"] = engine.reader_tuning().depth
+    read_depth = depth or bench.base.reader_tuning().depth
     asked = [q for q in questions.questions if not is_briefing(q)]
     extra = retriever_figures(bench.base, asked, read_depth, files)
     for run in runs.values():  # the recall figures; a latency would read as "higher is better"

@@ -32,10 +32,9 @@ def main() -> None:
     from assistant.evaluation.questions import load_questions
     from assistant.models.reader import Reader, windows
 
-    args.depth = args.depth or Settings().reader_depth
-
     with tempfile.TemporaryDirectory() as tmp:
         engine = build_engine(Settings(data_dir=Path(tmp), corpus_dir=ROOT / "corpus"))
+        args.depth = args.depth or engine.reader_tuning().depth
         engine.ingest()
         questions = [q.question for q in load_questions(ROOT / "evals/seed.jsonl").questions]
         cases = [

@@ -87,11 +87,25 @@ def test_the_citation_tuning_reaches_the_llm_answerer_and_the_check(
 def test_the_reader_reranks_a_deeper_list_than_it_shows(
     make_engine: Callable[..., Engine],
 ) -> None:
-    """The setting and the tuning agree on the depth, and it is deeper than the passages shown
-    (issue 13: the reader reranks more candidates than it quotes from)."""
+    """Unset, the depth is the tuning's, and deeper than the passages shown (issue 13: the
+    reader reranks more candidates than it quotes from); the setting overrides it."""
     from assistant.answer.reader import ReaderTuning
 
     engine = make_engine(answer_mode="reader")
-    reader = engine.answerer("reader")
-    assert reader.depth == ReaderTuning().depth == engine.settings.reader_depth
-    assert reader.depth > engine.settings.top_k
+    assert engine.settings.reader_depth is None
+    assert engine.answerer("reader").depth == ReaderTuning().depth > engine.settings.top_k
+    assert make_engine(answer_mode="reader", reader_depth=9).answerer("reader").depth == 9
+
+
+@pytest.mark.parametrize(
+    ("setting", "tuned"), [("reader_depth", "depth"), ("min_answer_probability", "threshold")]
+)
+def test_a_setting_left_to_the_tuning_says_the_tuned_value(setting: str, tuned: str) -> None:
+    """`briefing settings` prints each description: an unset reader setting must name the
+    value the tuning gives it, or the printed default drifts from the one that runs."""
+    from assistant.answer.reader import ReaderTuning
+    from assistant.config import Settings
+
+    field = Settings.model_fields[setting]
+    assert field.default is None
+    assert f"Unset: {getattr(ReaderTuning(), tuned)}." in (field.description or "")
