@@ -30,23 +30,20 @@ def _settings(data_dir: str | None = None, chroma_port: int | None = None, **ext
 def chunk_texts(paths: list[str]) -> list[str]:
     """The texts ingestion embeds for these paths: the pipeline's own loader and chunker, each
     chunk after its document's title cut to the room it leaves, as ingest/vectors.py does."""
+    import functools
     from types import SimpleNamespace
 
     from assistant.ingest.chunking import chunk_document
     from assistant.ingest.loaders import Unreadable, load
-    from assistant.ingest.pipeline import find_files
+    from assistant.ingest.pipeline import find_files, token_windows
     from assistant.ingest.vectors import prefixes
-    from assistant.models.embedding import load_tokenizer, model_dir, model_window
+    from assistant.models.embedding import token_counts
     from assistant.store import chunk_context
     from assistant.types import IngestReport
 
     settings = _settings()
-    tokenizer = load_tokenizer(settings.embedding_model)
-    window = min(settings.chunk_size, model_window(model_dir(settings.embedding_model))) - 2
-
-    def count_tokens(texts: list[str]) -> list[int]:
-        return [len(e.ids) for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
-
+    count_tokens = functools.partial(token_counts, settings.embedding_model)
+    chunk_window, window = token_windows(settings)
     files, _ = find_files([Path(p) for p in paths], IngestReport())
     chunks = []
     for path in files:
@@ -54,12 +51,12 @@ def chunk_texts(paths: list[str]) -> list[str]:
             document = load(path, path.read_bytes())
         except (OSError, Unreadable):
             continue
-        for chunk in chunk_document(document.text, count_tokens, window, settings.chunk_overlap):
+        found = chunk_document(document.text, count_tokens, chunk_window, settings.chunk_overlap)
+        for chunk in found:
             text = document.text[chunk.char_start : chunk.char_end]
             context = chunk_context(document.title, str(path), text)
             chunks.append(SimpleNamespace(text=text, context=context))
-    model_window_tokens = model_window(model_dir(settings.embedding_model)) - 2
-    heads = prefixes(chunks, settings.embedding_model, model_window_tokens)  # type: ignore[arg-type]
+    heads = prefixes(chunks, settings.embedding_model, window)  # type: ignore[arg-type]
     return [head + chunk.text for head, chunk in zip(heads, chunks)]
 
 

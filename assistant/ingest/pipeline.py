@@ -106,6 +106,13 @@ def _utf8(path: Path) -> bool:
     return True
 
 
+def token_windows(settings: Settings) -> tuple[int, int]:
+    """Content tokens of a chunk and of the model's window ([CLS] and [SEP] apart): a chunk
+    fits chunk_size, and its title may fill the rest of the model's window."""
+    model_tokens = model_window(model_dir(settings.embedding_model))
+    return min(settings.chunk_size, model_tokens) - 2, model_tokens - 2
+
+
 def ingest(
     paths: Iterable[Path],
     store: Store,
@@ -121,10 +128,7 @@ def ingest(
     stale = not store.context_current()
     signature = _signature(settings)
     count_tokens = functools.partial(token_counts, settings.embedding_model)
-    model_tokens = model_window(model_dir(settings.embedding_model))
-    # A chunk fits chunk_size with [CLS] and [SEP]; its title may fill the rest of the window.
-    chunk_window = min(settings.chunk_size, model_tokens) - 2
-    window = model_tokens - 2
+    chunk_window, window = token_windows(settings)
     pending: list[_Pending] = []
     for path in files:
         name = str(path)
