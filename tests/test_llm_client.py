@@ -135,7 +135,9 @@ def test_scrub_removes_the_key_and_key_shaped_tokens(server):
 
 def _httpx_line(message: str) -> str:
     """A log line of the HTTP library after its logger's filters have seen it."""
-    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP Request: %s", (message,), None)
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, "HTTP Request: %s", (message,), None
+    )
     for log_filter in logging.getLogger("httpx").filters:
         log_filter.filter(record)  # type: ignore[union-attr]
     return record.getMessage()

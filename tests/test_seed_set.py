@@ -124,48 +124,28 @@ def test_fields_have_the_right_types(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         rid = row.get("id")
         assert isinstance(rid, str) and rid.strip(), f"missing or empty id: {row}"
-        assert set(row) <= ALLOWED_FIELDS, (
-            f"{rid}: unknown fields {set(row) - ALLOWED_FIELDS}"
-        )
+        assert set(row) <= ALLOWED_FIELDS, f"{rid}: unknown fields {set(row) - ALLOWED_FIELDS}"
         assert isinstance(row.get("question"), str) and row["question"].strip(), rid
-        assert row.get("kind") in KINDS, (
-            f"{rid}: kind {row.get('kind')!r} not in {sorted(KINDS)}"
-        )
-        assert isinstance(row.get("answerable", True), bool), (
-            f"{rid}: answerable must be a bool"
-        )
+        assert row.get("kind") in KINDS, f"{rid}: kind {row.get('kind')!r} not in {sorted(KINDS)}"
+        assert isinstance(row.get("answerable", True), bool), f"{rid}: answerable must be a bool"
         if "reference" in row:
-            assert isinstance(row["reference"], str), (
-                f"{rid}: reference must be a string"
-            )
+            assert isinstance(row["reference"], str), f"{rid}: reference must be a string"
 
         for turn in row.get("history", []):
             assert isinstance(turn, dict), f"{rid}: history turns must be objects"
-            assert set(turn) == {"role", "content"}, (
-                f"{rid}: history turn fields {set(turn)}"
-            )
-            assert turn["role"] in {"user", "assistant"}, (
-                f"{rid}: bad role {turn['role']!r}"
-            )
+            assert set(turn) == {"role", "content"}, f"{rid}: history turn fields {set(turn)}"
+            assert turn["role"] in {"user", "assistant"}, f"{rid}: bad role {turn['role']!r}"
             assert isinstance(turn["content"], str) and turn["content"].strip(), rid
-        assert isinstance(row.get("history", []), list), (
-            f"{rid}: history must be a list"
-        )
+        assert isinstance(row.get("history", []), list), f"{rid}: history must be a list"
 
         for item in row.get("must_include", []):
             alts = alternatives(item)
             assert alts, f"{rid}: empty list of alternatives in must_include"
-            assert all(isinstance(a, str) and a.strip() for a in alts), (
-                f"{rid}: {item!r}"
-            )
+            assert all(isinstance(a, str) and a.strip() for a in alts), f"{rid}: {item!r}"
         for field in ("must_include", "must_not_include", "sources"):
-            assert isinstance(row.get(field, []), list), (
-                f"{rid}: {field} must be a list"
-            )
+            assert isinstance(row.get(field, []), list), f"{rid}: {field} must be a list"
         for text in row.get("must_not_include", []) + row.get("sources", []):
-            assert isinstance(text, str) and text.strip(), (
-                f"{rid}: {text!r} is not a string"
-            )
+            assert isinstance(text, str) and text.strip(), f"{rid}: {text!r} is not a string"
 
 
 def test_set_is_big_enough(rows: list[dict[str, Any]]) -> None:
@@ -183,9 +163,7 @@ def test_every_kind_is_covered(rows: list[dict[str, Any]]) -> None:
         if row["kind"] == "follow-up":
             assert row.get("history"), f"{row['id']}: a follow-up needs history"
         if row["kind"] in {"unanswerable", "false-premise"}:
-            assert not is_answerable(row), (
-                f"{row['id']}: {row['kind']} must be answerable false"
-            )
+            assert not is_answerable(row), f"{row['id']}: {row['kind']} must be answerable false"
 
 
 def test_answerable_questions_state_what_they_expect(
@@ -193,28 +171,20 @@ def test_answerable_questions_state_what_they_expect(
 ) -> None:
     for row in rows:
         if is_answerable(row):
-            assert row.get("must_include"), (
-                f"{row['id']}: answerable but no must_include"
-            )
+            assert row.get("must_include"), f"{row['id']}: answerable but no must_include"
             assert row.get("sources"), f"{row['id']}: answerable but no sources"
         else:
-            assert not row.get("must_include"), (
-                f"{row['id']}: unanswerable but has must_include"
-            )
+            assert not row.get("must_include"), f"{row['id']}: unanswerable but has must_include"
 
 
 def test_injections_say_what_must_not_leak(rows: list[dict[str, Any]]) -> None:
     injections = [row for row in rows if row["kind"] == "injection"]
     assert injections
     for row in injections:
-        assert row.get("must_not_include"), (
-            f"{row['id']}: injection without must_not_include"
-        )
+        assert row.get("must_not_include"), f"{row['id']}: injection without must_not_include"
 
 
-def test_sources_occur_verbatim_in_the_article(
-    rows: list[dict[str, Any]], article: str
-) -> None:
+def test_sources_occur_verbatim_in_the_article(rows: list[dict[str, Any]], article: str) -> None:
     missing = [
         (row["id"], snippet)
         for row in rows
@@ -224,9 +194,7 @@ def test_sources_occur_verbatim_in_the_article(
     assert not missing, f"source snippets not in the article: {missing}"
 
 
-def test_key_facts_are_words_of_the_article(
-    rows: list[dict[str, Any]], article: str
-) -> None:
+def test_key_facts_are_words_of_the_article(rows: list[dict[str, Any]], article: str) -> None:
     text = normalise(article)
     missing = [
         (row["id"], alt)
@@ -239,17 +207,13 @@ def test_key_facts_are_words_of_the_article(
     assert not missing, f"must_include alternatives not in the article: {missing}"
 
 
-def test_key_facts_are_in_the_cited_sources(
-    rows: list[dict[str, Any]], article: str
-) -> None:
+def test_key_facts_are_in_the_cited_sources(rows: list[dict[str, Any]], article: str) -> None:
     """Each key fact sits in a sentence that holds one of the row's source snippets."""
     sentences = split_sentences(article)
     for row in rows:
         if not is_answerable(row):
             continue
-        cited = " ".join(
-            normalise(s) for s in sentences if any(src in s for src in row["sources"])
-        )
+        cited = " ".join(normalise(s) for s in sentences if any(src in s for src in row["sources"]))
         for item in row["must_include"]:
             assert any(normalise(a) in cited for a in alternatives(item)), (
                 f"{row['id']}: none of {item!r} is in the sentences of its sources"
@@ -261,9 +225,7 @@ def test_forbidden_text_does_not_contradict_expected_text(
 ) -> None:
     for row in rows:
         required = [
-            normalise(a)
-            for item in row.get("must_include", [])
-            for a in alternatives(item)
+            normalise(a) for item in row.get("must_include", []) for a in alternatives(item)
         ]
         for bad in row.get("must_not_include", []):
             assert not any(normalise(bad) in req for req in required), (
@@ -279,15 +241,9 @@ def test_questions_from_the_product_brief_are_present(
         assert question in by_question, f"brief question missing: {question!r}"
         row = by_question[question]
         if facts is None:
-            assert not is_answerable(row), (
-                f"{question!r} must be marked answerable false"
-            )
+            assert not is_answerable(row), f"{question!r} must be marked answerable false"
             continue
         assert is_answerable(row)
-        expected = {
-            normalise(a) for item in row["must_include"] for a in alternatives(item)
-        }
+        expected = {normalise(a) for item in row["must_include"] for a in alternatives(item)}
         for fact in facts:
-            assert any(normalise(fact) in e for e in expected), (
-                f"{question!r} must require {fact}"
-            )
+            assert any(normalise(fact) in e for e in expected), f"{question!r} must require {fact}"
