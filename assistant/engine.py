@@ -13,14 +13,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import conversation, locking
 from .answer.base import Answerer, AnswerRequest
 from .answer.extractive import ExtractiveAnswerer, ExtractiveTuning
 from .answer.reader import ReaderModeAnswerer, ReaderTuning
-from .brief import service as briefings
 from .brief.intent import briefing_request
-from .brief.model import Briefing
 from .cite.verify import CitationTuning
 from .config import RetrieverMode, Settings
 from .conversation import HistoryLike
@@ -30,6 +29,9 @@ from .retrieve import FusionTuning, Retriever
 from .store import Store
 from .templates import Prompts
 from .types import Answer, DocumentInfo, IndexStatus, IngestReport, StreamEvent, Turn
+
+if TYPE_CHECKING:
+    from .brief.model import Briefing
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ class Engine:
         asked = briefing_request(question)  # "Summarize the article", "Brief me on X"
         with self.store.reachable():
             if asked is not None:
+                from .brief import service as briefings
+
                 yield from briefings.briefing_events(self, question, asked, began)
                 return
             yield from self._events(question, turns, k, retriever, began)
@@ -216,6 +220,8 @@ class Engine:
     ) -> Briefing:
         """A cited briefing of every document, one document (id or path) or a topic, marked
         with what changed since the last briefing of the same scope (assistant.brief)."""
+        from .brief import service as briefings
+
         return briefings.brief(
             self, topic, doc, since_last=since_last, save=save, progress=progress
         )

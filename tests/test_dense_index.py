@@ -2,7 +2,8 @@
 
 LlamaIndex gives an index without transformations its default sentence splitter, which loads
 tiktoken's vocabulary (0.3 s of every cold `briefing ask`) and would chunk an inserted document
-unlike ingestion does. Real Chroma in a temporary folder and the real embedding model.
+unlike ingestion does. A plain question leaves the briefing builder unloaded too (assistant.brief
+imports on first use). Real Chroma in a temporary folder and the real embedding model.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .support.paths import ROOT
 QUESTION = "How many North Korean troops are expected to take part?"
 
 
-def test_a_fresh_process_answers_without_loading_the_default_splitter(
+def test_a_fresh_process_answers_without_loading_the_splitter_or_the_briefing_code(
     seed_engine: Engine,
 ) -> None:
     script = (
@@ -32,7 +33,8 @@ def test_a_fresh_process_answers_without_loading_the_default_splitter(
         "engine = build_engine(Settings())\n"
         f"answer = engine.ask({QUESTION!r})\n"
         "print(json.dumps({'cited': len(answer.citations),"
-        " 'tiktoken': 'tiktoken' in sys.modules}))\n"
+        " 'tiktoken': 'tiktoken' in sys.modules,"
+        " 'briefing': 'assistant.brief.build' in sys.modules}))\n"
     )
     env = {**os.environ, "BRIEFING_DATA_DIR": str(seed_engine.settings.data_dir)}
     done = subprocess.run(
@@ -47,6 +49,7 @@ def test_a_fresh_process_answers_without_loading_the_default_splitter(
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["cited"] > 0, "the question should be answered from the seed store"
     assert not figures["tiktoken"], "retrieval built LlamaIndex's default sentence splitter"
+    assert not figures["briefing"], "a plain question loaded the briefing builder"
 
 
 def test_inserting_through_the_dense_index_is_refused_and_adds_nothing(
