@@ -13,7 +13,7 @@ from .support.paths import ROOT
 # Lowest first. A module may import its own layer and the layers below it, never above.
 LAYERS = [
     ["assistant.config", "assistant.errors", "assistant.types", "assistant.text",
-     "assistant.templates", "assistant.markup"],
+     "assistant.templates", "assistant.markup", "assistant.lazy"],
     ["assistant.models"],
     ["assistant.store", "assistant.locking"],
     ["assistant.ingest", "assistant.retrieve", "assistant.conversation"],
