@@ -267,6 +267,8 @@ def describe_settings(current: Settings | None = None) -> list[tuple[str, str, s
             shown = "(set)" if isinstance(now, SecretStr) else str(now)
         if name == "prompts_dir" and default is None:
             default = "(the templates shipped in the package)"
+        elif default is None:  # the description says what unset means
+            default = "unset"
         rows.append((f"BRIEFING_{name.upper()}", str(default), field.description or "", shown))
     rows.append(
         (

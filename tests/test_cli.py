@@ -104,6 +104,9 @@ def test_settings_show_where_data_lives_and_what_is_set(tmp_path: Path) -> None:
         "BRIEFING_PROMPTS_DIR  (default: (the templates shipped in the package))" in result.stdout
     )
     assert "sk-never-printed" not in result.stdout and "now: (set)" in result.stdout
+    # A setting with no value of its own reads as unset, and its description says what that is.
+    assert "BRIEFING_READER_DEPTH  (default: unset)\n    " in result.stdout
+    assert "Unset: " in result.stdout and "None" not in result.stdout
 
 
 @pytest.mark.parametrize("command", [["ingest"], ["serve", "--no-ingest", "--port", "1"]])
