@@ -6,13 +6,7 @@ model work, and checks that a second engine (another process's view) sees the sa
 
 from __future__ import annotations
 
-import json
-import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,34 +17,10 @@ from assistant.engine import build_engine
 from assistant.errors import StoreUnavailable
 from assistant.models.embedding import Embedder
 
+from .support.chroma_process import chroma_executable, wait_for_heartbeat
+from .support.web_helpers import free_port
+
 STARTUP_TIMEOUT = 30.0
-
-
-def chroma_executable() -> str | None:
-    """The `chroma` command of this venv's chromadb, else one on PATH."""
-    beside = Path(sys.executable).with_name("chroma")
-    return str(beside) if beside.is_file() else shutil.which("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_heartbeat(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
-    url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"`chroma run` exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as reply:
-                json.loads(reply.read())
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"`chroma run` did not answer on port {port} within {timeout:.0f} s")
 
 
 @pytest.fixture

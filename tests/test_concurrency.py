@@ -34,9 +34,9 @@ from assistant.ingest.pipeline import doc_id_for
 from assistant.models.embedding import Embedder
 
 from .support.app_process import AppProcess
+from .support.generated_notes import Crash, backend_name
 from .support.http_upload import upload
 from .support.paths import CORPUS, ROOT
-from .test_crash_safety import Crash, _backend
 
 USERS = int(os.environ.get("BRIEFING_LOAD_USERS", "20"))
 SECONDS = float(os.environ.get("BRIEFING_LOAD_SECONDS", "60"))
@@ -130,7 +130,7 @@ def test_twenty_users_for_a_minute_while_a_document_is_uploaded(
     outbox.mkdir()
     (outbox / "aldermoor-harbour.txt").write_text(UPLOAD, encoding="utf-8")
 
-    env = {"BRIEFING_EMBEDDING_BACKEND": _backend(embedder)}
+    env = {"BRIEFING_EMBEDDING_BACKEND": backend_name(embedder)}
     app = AppProcess(data, CORPUS, "--concurrency", "8", env=env).ready()
     try:
         began = time.monotonic()

@@ -30,11 +30,11 @@ from assistant.config import Settings
 from assistant.engine import Engine, build_engine
 from assistant.models.embedding import Embedder
 
+from .support.generated_notes import SEED, Crash, backend_name, note, write_corpus
 from .support.paths import ROOT
 from .support.store_checks import check_store
 
 DOCUMENTS = 220
-SEED = 20240607
 BATCH = 48
 ARTIFACTS = ROOT / "test-artifacts"
 # Runs `briefing ...` with a smaller ingestion batch: more commit points for the kills to hit.
@@ -43,49 +43,6 @@ INGEST = (
     "from assistant.cli.main import main; main(prog_name='briefing')"
 )
 _PROGRESS = re.compile(rb"(\d+)/(\d+) \[")
-
-_SYLLABLES = "vel mor an dris kal tho ber nia sul gar ost wen lir pa dun ka ro ve ith mar".split()
-_FIRST = "Anna Boris Clara Dmitri Elena Farid Greta Hiro Ines Jonas Kemal Lena Marek Nadia".split()
-_LAST = "Halvorsen Okafor Brandt Moreau Santos Novak Lindqvist Reyes Tanaka Weber Haddad".split()
-_MONTHS = "January February March April May June July August September October".split()
-_PROJECTS = ["harbour dredging", "bridge repair", "school extension", "tram line", "flood barrier"]
-
-
-def _document(i: int, rng: random.Random, cost: int | None = None) -> tuple[str, dict[str, Any]]:
-    place = "".join(rng.sample(_SYLLABLES, 3)).capitalize() + f" {i:03d}"
-    project = rng.choice(_PROJECTS)
-    cost = cost if cost is not None else rng.randint(2, 900)
-    official = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
-    month = rng.choice(_MONTHS)
-    paragraphs = [
-        f"Briefing note {i:03d}: the {project} of {place}",
-        f"The {project} of {place} will cost {cost} million euros, the regional council said "
-        "in a statement on Monday.",
-        f"Work on the {project} in {place} is planned to start in {month} and to employ "
-        f"{rng.randint(20, 4000)} people at its peak.",
-        f"The project is led by {official}, who told reporters that the budget for {place} "
-        "had been approved after a long debate.",
-        f"Residents of {place} raised concerns about noise and traffic during the construction "
-        "period, and a public meeting was held in the town hall.",
-        f"Opponents in {place} argued that the {project} should be postponed until an "
-        f"environmental review is complete; the council rejected the motion by "
-        f"{rng.randint(11, 30)} votes to {rng.randint(1, 10)}.",
-        f"A first progress report on the {project} in {place} is expected within "
-        f"{rng.randint(2, 11)} months of the start of work.",
-    ]
-    facts = {"place": place, "project": project, "cost": cost, "official": official}
-    return "\n\n".join(paragraphs) + "\n", facts
-
-
-def write_corpus(folder: Path, count: int, seed: int) -> dict[str, dict[str, Any]]:
-    """``count`` generated briefing notes; the facts of each, by file name."""
-    rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    facts = {}
-    for i in range(count):
-        text, facts[f"note-{i:03d}.txt"] = _document(i, rng)
-        (folder / f"note-{i:03d}.txt").write_text(text, encoding="utf-8")
-    return facts
 
 
 class IngestRun:
@@ -138,10 +95,6 @@ class IngestRun:
         return out.decode()
 
 
-def _backend(embedder: Embedder) -> str:
-    return "onnx" if type(embedder).__name__ == "OnnxEmbedder" else "torch"
-
-
 def _questions(facts: dict[str, dict[str, Any]], names: list[str]) -> list[str]:
     asked = []
     for name in names:
@@ -169,7 +122,7 @@ def test_killed_ingests_lose_and_duplicate_nothing(
     corpus: tuple[Path, dict], tmp_path: Path, embedder: Embedder
 ) -> None:
     folder, facts = corpus
-    backend = _backend(embedder)
+    backend = backend_name(embedder)
     rng = random.Random(SEED)
     data = tmp_path / "killed"
     # The first kill comes while the process starts or hashes files, the rest at random
@@ -214,14 +167,14 @@ def test_killed_ingests_lose_and_duplicate_nothing(
     for name in changed:
         number = int(name[5:8])
         new_costs[name] = 1000 + number
-        text, facts[name] = _document(number, random.Random(number), cost=new_costs[name])
+        text, facts[name] = note(number, random.Random(number), cost=new_costs[name])
         (folder / name).write_text(text, encoding="utf-8")
     for name in deleted:
         (folder / name).unlink()
         facts.pop(name)
     extra_rng = random.Random(SEED + 1)
     for i in range(DOCUMENTS, DOCUMENTS + 5):
-        text, facts[f"note-{i:03d}.txt"] = _document(i, extra_rng)
+        text, facts[f"note-{i:03d}.txt"] = note(i, extra_rng)
         (folder / f"note-{i:03d}.txt").write_text(text, encoding="utf-8")
     for fraction, extra in [(0.0, rng.uniform(2.0, 4.0)), (rng.uniform(0.2, 0.8), 0.1)]:
         kills += IngestRun(folder, data, backend).kill_when(fraction, extra)
@@ -251,10 +204,6 @@ def test_killed_ingests_lose_and_duplicate_nothing(
 
 
 # --- every write point, deterministically --------------------------------------------------
-
-
-class Crash(BaseException):
-    """The process 'dies' here (BaseException: nothing on the way may catch it)."""
 
 
 class CrashingCollection:
@@ -303,10 +252,10 @@ def _small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 def _edit(folder: Path) -> None:
     """Two notes edited, one deleted, one added."""
     for number in (1, 4):
-        text, _ = _document(number, random.Random(number), cost=2000 + number)
+        text, _ = note(number, random.Random(number), cost=2000 + number)
         (folder / f"note-{number:03d}.txt").write_text(text, encoding="utf-8")
     (folder / "note-002.txt").unlink()
-    text, _ = _document(9, random.Random(9))
+    text, _ = note(9, random.Random(9))
     (folder / "note-009.txt").write_text(text, encoding="utf-8")
 
 

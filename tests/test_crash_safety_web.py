@@ -12,8 +12,8 @@ from assistant.config import Settings
 from assistant.engine import build_engine
 from assistant.models.embedding import Embedder
 
+from .support.generated_notes import SEED, backend_name, write_corpus
 from .support.store_checks import check_store
-from .test_crash_safety import SEED, _backend, write_corpus
 
 
 def test_an_upload_cut_short_by_a_server_stop_is_completed_at_the_next_start(
@@ -29,7 +29,7 @@ def test_an_upload_cut_short_by_a_server_stop_is_completed_at_the_next_start(
     write_corpus(corpus, 2, SEED)
     facts = write_corpus(outbox, 24, SEED + 2)
     files = sorted(outbox.glob("*.txt"))
-    env = {"BRIEFING_EMBEDDING_BACKEND": _backend(embedder)}
+    env = {"BRIEFING_EMBEDDING_BACKEND": backend_name(embedder)}
     rng = random.Random(SEED + 3)
     fraction, extra = rng.uniform(0.2, 0.7), rng.uniform(0.0, 0.3)
 

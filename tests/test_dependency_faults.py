@@ -24,12 +24,12 @@ from assistant.errors import StoreUnavailable
 from assistant.models.embedding import Embedder
 from assistant.web.serve import launch, serve_command
 
+from .support.chroma_process import chroma_executable, wait_for_heartbeat
+from .support.generated_notes import write_corpus
 from .support.openai_server import Hang, OpenAIServer, _handler_for
 from .support.paths import CORPUS
 from .support.store_checks import check_store
 from .support.web_helpers import DIETZ_QUESTION, free_port
-from .test_chroma_server import chroma_executable, wait_for_heartbeat
-from .test_crash_safety import write_corpus
 
 FOLLOW_UP = "Did he confirm it?"
 

@@ -16,8 +16,8 @@ import pytest
 from assistant.config import Settings
 from assistant.web.serve import Served, launch
 
+from .support.hostile import BUDGET, FAKE_MARKERS, HOSTILE, TENDER
 from .support.web_helpers import free_port
-from .test_hostile_documents import BUDGET, FAKE_MARKERS, HOSTILE, TENDER
 
 pytestmark = pytest.mark.browser
 
