@@ -25,6 +25,18 @@ def test_every_public_name_resolves_to_its_class_or_function() -> None:
     assert set(assistant.__all__) <= set(dir(assistant))
 
 
+def test_the_briefing_package_exports_every_name_it_lists() -> None:
+    import assistant.brief as brief
+    from assistant.brief.build import compose
+
+    # its names load on first use (assistant.lazy): each listed name has a home, and only those
+    assert sorted(brief.__all__) == sorted(brief._HOME)
+    for name in brief.__all__:
+        value = getattr(brief, name)
+        assert getattr(value, "__name__", name) == name
+    assert brief.compose is compose and set(brief.__all__) <= set(dir(brief))
+
+
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Store'"):
         assistant.Store  # noqa: B018 - the store is not public
