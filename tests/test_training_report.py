@@ -333,6 +333,14 @@ def test_an_all_run_trained_otherwise_does_not_take_the_choices(all_folders) -> 
         )
 
 
+def test_choices_from_a_float32_dev_run_do_not_carry_over_to_a_bf16_run(all_folders) -> None:
+    run, work, out, record_path = all_folders  # the record has no "bf16": a float32 run
+    (run / "config.json").write_text(json.dumps({**ALL_CONFIG, "bf16": True}))
+    with pytest.raises(SystemExit, match=r"bf16 True \(dev-fold run: False\)"):
+        pipeline.main(["--run", str(run), "--work", str(work), "--out", str(out),
+                       "--choices", str(record_path)])  # fmt: skip
+
+
 def test_choose_only_records_a_dev_runs_choices_for_an_all_run(run_folders, tmp_path: Path) -> None:
     run, work, out = run_folders
     (run / "DONE").write_text(json.dumps({"steps": 100, "seconds": 3725.0}))

@@ -128,12 +128,14 @@ def recipe_of(record: dict) -> dict:
     return {
         "epochs": training["epochs_planned"],
         **{key: training[key] for key in RECIPE},
+        "bf16": training.get("bf16", False),  # records before --bf16 were float32 runs
         **{key: window[key] for key in WINDOW},
     }
 
 
 def check_recipe(config: dict, record: dict, path: Path) -> None:
     """Refuse to carry the choices over to a run trained otherwise than the dev-fold run."""
+    config = {"bf16": False, **config}
     differ = [
         f"{key} {config.get(key)} (dev-fold run: {value})"
         for key, value in recipe_of(record).items()

@@ -133,6 +133,7 @@ def manifest_for(config: dict, steps: int, seconds: float | None, prog: Progress
             "warmup": config["warmup"],
             "negatives": config["negatives"],
             "answerable_weight": config["answerable_weight"],
+            "bf16": bool(config.get("bf16", False)),
             "seed": config["seed"],
             "counts": config["counts"],
             "weights": weights.name,

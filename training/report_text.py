@@ -103,6 +103,12 @@ def settings_table(config: dict) -> list[str]:
         ("window", f"{config['max_tokens']} tokens, {config['overlap']} shared by neighbours"),
         ("distractor rate", f"{config['negatives']} (answerable questions given one)"),
         ("answerability loss weight", config["answerable_weight"]),
+        (
+            "matrix products",
+            "bfloat16 (CPU autocast; weights and loss float32)"
+            if config.get("bf16")
+            else "float32",
+        ),
         ("seed", config["seed"]),
         ("steps", config["steps"]),
     ]
