@@ -37,7 +37,8 @@ bench: setup
 	$(BIN)/python benchmarks/run.py $(ARGS)
 
 # The reader (issue 13), in two seeded, resumable runs of the same recipe (192-token windows
-# overlapping by 64, 2 epochs, lr 8e-5, batches of 16, seed 13); a stopped run continues from its
+# overlapping by 64, 4 epochs, lr 8e-5, batches of 16, seed 13, matrix products in bfloat16,
+# which halves a step's time on CPUs with bf16 units); a stopped run continues from its
 # last checkpoint, a finished one is not run again. First on the 21 training articles outside
 # the dev fold: its predictions on the fold choose the calibration and the threshold, recorded in
 # training/dev_fold.json (--choose-only: that run is not shipped). Then on all 28 training
@@ -46,8 +47,8 @@ bench: setup
 # training/REPORT.md and the model card, skipping what is done.
 READER_DEV := data/reader/dev
 READER_ALL := data/reader/all
-READER_RECIPE := --epochs 2 --max-tokens 192 --overlap 64 --lr 8e-5 --batch-size 16 --seed 13 \
-	--checkpoint-every 100
+READER_RECIPE := --epochs 4 --max-tokens 192 --overlap 64 --lr 8e-5 --batch-size 16 --seed 13 \
+	--checkpoint-every 100 --bf16
 
 train-reader: setup
 	$(BIN)/pip install --quiet -e ".[train]"

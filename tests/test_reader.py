@@ -125,7 +125,7 @@ _MISSED = pytest.mark.xfail(strict=True, reason="the shipped reader misses it (i
         ("How many North Korean troops are expected to take part in the conflict?", "10,000"),
         ("Which journalist reported on the soldiers' internet use?", "rachman"),
         ("In which month was the South Korean intelligence report published?", "october"),
-        pytest.param("What region saw a surprise Ukrainian raid?", "kursk", marks=_MISSED),
+        ("What region saw a surprise Ukrainian raid?", "kursk"),
         pytest.param("What happened in June?", "pact", marks=_MISSED),
         pytest.param(
             "To which city did Pacific Fleet ships ferry the soldiers?",
